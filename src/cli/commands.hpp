@@ -1,0 +1,19 @@
+// The `tock` subcommands. Each adds itself to the app; its flags and its call into the
+// library live in its own cmd_<name>.cpp. No logic here beyond parsing and printing.
+#pragma once
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace tock::cli {
+
+// Registered callbacks run after parsing; each returns the process exit code.
+using Action = std::function<int()>;
+
+Action add_info_command(CLI::App& app);
+Action add_tokenize_command(CLI::App& app);
+Action add_pull_command(CLI::App& app);
+
+}  // namespace tock::cli

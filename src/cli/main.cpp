@@ -1,0 +1,37 @@
+// Entry point of the `tock` command: parses the subcommand and turns errors into one line.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Tock: run, see, train and serve transformer language models"};
+  app.set_version_flag("--version", std::string("tock ") + TOCK_VERSION);
+  app.require_subcommand(1);
+
+  struct Sub {
+    const char* name;
+    tock::cli::Action action;
+  };
+  std::vector<Sub> subs = {
+      {"info", tock::cli::add_info_command(app)},
+      {"tokenize", tock::cli::add_tokenize_command(app)},
+      {"pull", tock::cli::add_pull_command(app)},
+  };
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (auto& s : subs)
+      if (app.got_subcommand(s.name)) return s.action();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tock: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
