@@ -20,39 +20,55 @@ enum class GgufType : uint32_t {
 };
 std::string_view gguf_type_name(GgufType t);
 
-// One metadata value. Scalars live in the matching member; arrays hold their elements
-// (which may themselves be arrays) and the element type.
+// One metadata value. Scalars live in the matching member. An array keeps its element type
+// and its elements in the one container that fits them, so that a 49152-entry vocabulary or a
+// hostile million-element array costs about what it costs in the file:
+//   numbers and bools -> `raw` (packed little-endian, exactly as in the file),
+//   strings           -> `strs`,
+//   arrays            -> `items` (nested arrays; each item has type ARRAY).
 struct GgufValue {
   GgufType type = GgufType::U32;
-  uint64_t u = 0;  // U8, U16, U32, U64, BOOL
+  uint64_t u = 0;  // U8, U16, U32, U64, BOOL (0 or 1)
   int64_t i = 0;   // I8, I16, I32, I64
-  double f = 0;    // F32, F64
+  double f = 0;    // F32, F64 (an F32 is held exactly)
   std::string str; // STRING
   GgufType elem_type = GgufType::U8;  // ARRAY
-  std::vector<GgufValue> items;       // ARRAY
+  std::vector<uint8_t> raw;           // ARRAY of numbers/bools
+  std::vector<std::string> strs;      // ARRAY of STRING
+  std::vector<GgufValue> items;       // ARRAY of ARRAY
 
   static GgufValue of_u32(uint32_t v);
   static GgufValue of_i32(int32_t v);
   static GgufValue of_u64(uint64_t v);
+  static GgufValue of_i64(int64_t v);
   static GgufValue of_f32(float v);
+  static GgufValue of_f64(double v);
   static GgufValue of_bool(bool v);
   static GgufValue of_string(std::string v);
-  static GgufValue of_strings(const std::vector<std::string>& v);
+  static GgufValue of_strings(std::vector<std::string> v);
   static GgufValue of_f32s(const std::vector<float>& v);
   static GgufValue of_i32s(const std::vector<int32_t>& v);
+  // An array of numbers/bools of type `elem` from their packed little-endian bytes.
+  static GgufValue of_raw_array(GgufType elem, std::vector<uint8_t> bytes);
+  static GgufValue of_arrays(std::vector<GgufValue> arrays);  // each must be an ARRAY
 
   bool is_integer() const;
   bool is_float() const;
+  size_t array_size() const;  // element count of an ARRAY (0 for scalars)
+  GgufValue element(size_t k) const;  // element k of an ARRAY as a value of elem_type
   // Conversions that throw Error naming `key` when the value has another type or range.
   int64_t as_int(std::string_view key) const;
   double as_float(std::string_view key) const;  // accepts integers too
   bool as_bool(std::string_view key) const;
   const std::string& as_string(std::string_view key) const;
-  std::vector<std::string> as_strings(std::string_view key) const;
-  std::vector<float> as_floats(std::string_view key) const;
-  std::vector<int32_t> as_ints(std::string_view key) const;
+  const std::vector<std::string>& as_strings(std::string_view key) const;
+  std::vector<float> as_floats(std::string_view key) const;    // F32/F64 arrays
+  std::vector<int32_t> as_ints(std::string_view key) const;    // integer arrays in int32 range
   bool operator==(const GgufValue&) const = default;
 };
+
+// Bytes of one scalar of type t in a GGUF file (0 for STRING and ARRAY).
+size_t gguf_scalar_size(GgufType t);
 
 struct GgufTensorInfo {
   std::string name;
@@ -122,8 +138,13 @@ class GgufWriter {
  public:
   void set(std::string key, GgufValue value);  // replaces an existing key, keeps order
   // Adds a tensor; `data` is copied and must hold row_bytes(type, ne[0]) * rows bytes.
+  // ne is innermost-first (ggml order), 1 to 4 dimensions; names are unique and < 64 bytes
+  // (ggml's GGML_MAX_NAME, so that other GGUF tools can load the file).
   void add_tensor(std::string name, DType type, std::vector<int64_t> ne, const void* data,
                   size_t nbytes);
+  // Same without the copy: `data` must stay valid until the last write()/to_bytes().
+  void add_tensor_view(std::string name, DType type, std::vector<int64_t> ne, const void* data,
+                       size_t nbytes);
   void write(const std::string& path) const;
   std::vector<uint8_t> to_bytes() const;
 
@@ -132,8 +153,16 @@ class GgufWriter {
     std::string name;
     DType type;
     std::vector<int64_t> ne;
-    std::vector<uint8_t> data;
+    std::vector<uint8_t> owned;  // the copy made by add_tensor (empty for add_tensor_view)
+    const uint8_t* data = nullptr;
+    size_t nbytes = 0;
   };
+  void check_tensor(const std::string& name, DType type, const std::vector<int64_t>& ne,
+                    size_t nbytes) const;
+  uint64_t alignment() const;
+  template <typename Sink>
+  void emit(Sink& sink) const;
+
   std::vector<std::pair<std::string, GgufValue>> kv_;
   std::vector<Tensor> tensors_;
 };
