@@ -143,9 +143,9 @@ std::string render_llama2(const ChatTemplate& t, const Conversation& c) {
   for (size_t i = 0; i < c.turns.size(); ++i) {
     const auto& m = c.turns[i];
     std::string content = m.content;
-    if (i == 0 && c.has_system) content = "<<SYS>>\n" + c.system + "\n<</SYS>>\n\n" + content;
-    if (m.role == "user") out += t.bos_token + "[INST] " + trim(content) + " [/INST]";
-    else out += " " + trim(content) + " " + t.eos_token;
+    if (i == 0 && c.has_system) content = std::string("<<SYS>>\n").append(c.system).append("\n<</SYS>>\n\n").append(m.content);
+    if (m.role == "user") out.append(t.bos_token).append("[INST] ").append(trim(content)).append(" [/INST]");
+    else out.append(" ").append(trim(content)).append(" ").append(t.eos_token);
   }
   return out;
 }
@@ -154,7 +154,7 @@ std::string render_llama2(const ChatTemplate& t, const Conversation& c) {
 // Mistral "v1"'s rule, used where the official template has no system role).
 std::string with_system(const Conversation& c, size_t i) {
   const auto& m = c.turns[i];
-  return (i == 0 && c.has_system) ? c.system + "\n\n" + m.content : m.content;
+  return (i == 0 && c.has_system) ? std::string(c.system).append("\n\n").append(m.content) : m.content;
 }
 
 std::string render_gemma(const ChatTemplate& t, const Conversation& c, bool gen) {
@@ -173,8 +173,8 @@ std::string render_gemma(const ChatTemplate& t, const Conversation& c, bool gen)
 std::string render_mistral(const ChatTemplate& t, const Conversation& c) {
   std::string out = t.bos_token;
   for (size_t i = 0; i < c.turns.size(); ++i) {
-    if (c.turns[i].role == "user") out += "[INST] " + with_system(c, i) + " [/INST]";
-    else out += c.turns[i].content + t.eos_token + (t.space_after_eos ? " " : "");
+    if (c.turns[i].role == "user") out.append("[INST] ").append(with_system(c, i)).append(" [/INST]");
+    else out.append(c.turns[i].content).append(t.eos_token).append(t.space_after_eos ? " " : "");
   }
   return out;
 }
@@ -182,8 +182,8 @@ std::string render_mistral(const ChatTemplate& t, const Conversation& c) {
 std::string render_mistral_v1(const ChatTemplate& t, const Conversation& c) {
   std::string out = t.bos_token;
   for (size_t i = 0; i < c.turns.size(); ++i) {
-    if (c.turns[i].role == "user") out += " [INST] " + with_system(c, i) + " [/INST]";
-    else out += " " + c.turns[i].content + t.eos_token;
+    if (c.turns[i].role == "user") out.append(" [INST] ").append(with_system(c, i)).append(" [/INST]");
+    else out.append(" ").append(c.turns[i].content).append(t.eos_token);
   }
   return out;
 }
@@ -199,10 +199,11 @@ std::string render_mistral_v3(const ChatTemplate& t, const Conversation& c) {
   for (size_t i = 0; i < c.turns.size(); ++i) {
     const auto& m = c.turns[i];
     if (m.role == "user") {
-      const std::string sys = (i == last_user && c.has_system) ? c.system + "\n\n" : "";
-      out += "[INST] " + sys + m.content + "[/INST]";
+      out.append("[INST] ");
+      if (i == last_user && c.has_system) out.append(c.system).append("\n\n");
+      out.append(m.content).append("[/INST]");
     } else {
-      out += " " + trim(m.content) + t.eos_token;
+      out.append(" ").append(trim(m.content)).append(t.eos_token);
     }
   }
   return out;
