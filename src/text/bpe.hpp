@@ -19,6 +19,7 @@ class BpeModel {
   BpeModel(const Vocab& vocab, const TokenIndex& index);
 
   // Appends the ids of `word` (raw bytes). A byte with no token becomes `unk` (if >= 0).
+  // Thread-safe; results for short words are cached per thread.
   void encode_word(std::string_view word, std::vector<int32_t>& out) const;
 
   size_t merge_count() const { return n_merges_; }
@@ -30,9 +31,16 @@ class BpeModel {
     int32_t result = 0;
   };
   const Merge* find(int32_t left, int32_t right) const;
+  void merge_word(std::string_view word, std::vector<int32_t>& out) const;
+  void merge_long_word(std::string_view word, std::vector<int32_t>& out) const;
+  void emit(int32_t id, std::vector<int32_t>& out) const;  // id, or unk for a missing byte
+  static constexpr size_t kSmallWord = 32;
+
+  uint64_t id_;  // tags this model's entries in the per-thread word cache
 
   std::array<int32_t, 256> byte_token_{};
   std::vector<Merge> table_;  // open addressing, power-of-two size, linear probing
+  int shift_ = 60;  // 64 - log2(table size)
   size_t n_merges_ = 0;
   int32_t unk_ = -1;
 };

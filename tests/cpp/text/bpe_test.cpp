@@ -38,6 +38,21 @@ TEST(BpeMerge, MergingRunsInsideEachPreTokenizedWord) {
   EXPECT_EQ(t.encode("ab.ab"), (Ids{256, '.', 256}));
 }
 
+TEST(BpeMerge, LongWordsTakeTheHeapPathWithTheSameResult) {
+  Tokenizer t(small());
+  std::string abc, ab;
+  for (int i = 0; i < 20; ++i) abc += "abc";  // 60 bytes: one word, past the short-word path
+  for (int i = 0; i < 50; ++i) ab += "ab";
+  EXPECT_EQ(t.encode(abc), Ids(20, 258));
+  EXPECT_EQ(t.encode(ab), Ids(50, 256));
+  Ids b_abc{'b'};
+  b_abc.insert(b_abc.end(), 20, 258);  // b a b c ...: a b (rank 0) beats b c (rank 1)
+  EXPECT_EQ(t.encode("b" + abc), b_abc);
+  Ids aa(20, 260);
+  aa.push_back('a');  // 41 a's: pairs taken left to right
+  EXPECT_EQ(t.encode(std::string(41, 'a')), aa);
+}
+
 TEST(BpeMerge, IgnoreMergesRuleTakesAVocabularyWordWhole) {
   EXPECT_EQ(Tokenizer(small("gpt-2")).encode("abcd"), (Ids{258, 'd'}));
   EXPECT_EQ(Tokenizer(small("llama-bpe")).encode("abcd"), (Ids{261}));
