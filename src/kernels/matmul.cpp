@@ -1,0 +1,102 @@
+// The fast matmul driver: quantize the activation rows once (if the kernel asks for it),
+// then split the N weight rows over the thread pool. Inside a thread's range, weight rows go
+// in chunks of kRowChunk; each chunk meets every tile of kMaxRows activation rows while it is
+// in L1, so a weight is read from memory once per call whatever T is.
+#include "kernels/matmul.hpp"
+
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/thread_pool.hpp"
+#include "kernels/matmul_check.hpp"
+#include "kernels/matmul_kernels.hpp"
+#include "kernels/quantize_activations.hpp"
+
+namespace tock {
+namespace {
+
+constexpr int64_t kRowChunk = 16;  // weight rows kept hot while the T tiles pass over them
+
+RowKernel row_kernel(DType t, Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return row_kernel_avx512(t);
+    case Isa::Avx2: return row_kernel_avx2(t);
+    case Isa::Scalar: break;
+  }
+  return row_kernel_scalar(t);
+}
+
+// Bytes of one activation row in format f.
+size_t act_row_bytes(ActFormat f, int64_t K) {
+  switch (f) {
+    case ActFormat::Q8_32: return size_t(K / 32) * sizeof(BlockQ8_32);
+    case ActFormat::Q8_K: return size_t(K / QK_K) * sizeof(BlockQ8_K);
+    case ActFormat::F32: break;
+  }
+  return size_t(K) * sizeof(float);
+}
+
+// Reused between calls on the same thread: no allocation once it has grown.
+thread_local std::vector<uint8_t> t_act_scratch;
+
+// x (T, K) f32 -> T rows of format f in scratch; returns the first row (x itself for F32).
+const uint8_t* prepare_activations(ActFormat f, const float* x, int64_t T, int64_t K) {
+  if (f == ActFormat::F32) return reinterpret_cast<const uint8_t*>(x);
+  const size_t row = act_row_bytes(f, K);
+  if (t_act_scratch.size() < row * size_t(T)) t_act_scratch.resize(row * size_t(T));
+  uint8_t* base = t_act_scratch.data();
+  auto quantize = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      if (f == ActFormat::Q8_32)
+        quantize_row_q8_32(x + t * K, reinterpret_cast<BlockQ8_32*>(base + size_t(t) * row), K);
+      else
+        quantize_row_q8_k(x + t * K, reinterpret_cast<BlockQ8_K*>(base + size_t(t) * row), K);
+    }
+  };
+  if (T * K >= 16384)
+    parallel_for(T, quantize);
+  else
+    quantize(0, T);
+  return base;
+}
+
+}  // namespace
+
+bool matmul_supported(DType t) { return row_kernel_scalar(t).dot != nullptr; }
+
+void matmul_isa(Isa isa, const TensorView& W, const float* x, float* y, int64_t T) {
+  const MatmulShape s = check_matmul(W, T, "matmul");
+  if (int(isa) > int(detected_isa()))
+    fail("matmul: ISA level ", isa_name(isa), " is not available on this CPU (best: ",
+         isa_name(detected_isa()), ")");
+  const RowKernel kernel = row_kernel(W.type, isa);
+  if (!kernel.dot) fail("matmul: weight '", W.name, "' has unsupported type ", dtype_name(W.type));
+  if (T == 0) return;
+  const int64_t K = s.K, N = s.N;
+  const uint8_t* act = prepare_activations(kernel.act, x, T, K);
+  const size_t act_row = act_row_bytes(kernel.act, K);
+  const size_t w_row = W.row_bytes();
+  const auto* w = static_cast<const uint8_t*>(W.data);
+
+  parallel_for(N, [&](int64_t n0, int64_t n1) {
+    float out[kMaxRows];
+    const void* rows[kMaxRows];
+    for (int64_t c0 = n0; c0 < n1; c0 += kRowChunk) {
+      const int64_t c1 = c0 + kRowChunk < n1 ? c0 + kRowChunk : n1;
+      for (int64_t t0 = 0; t0 < T; t0 += kMaxRows) {
+        const int nt = int(T - t0 < kMaxRows ? T - t0 : kMaxRows);
+        for (int i = 0; i < nt; ++i) rows[i] = act + size_t(t0 + i) * act_row;
+        for (int64_t n = c0; n < c1; ++n) {
+          kernel.dot(K, w + size_t(n) * w_row, rows, nt, out);
+          for (int i = 0; i < nt; ++i) y[(t0 + i) * N + n] = out[i];
+        }
+      }
+    }
+  }, kRowChunk);
+}
+
+void matmul(const TensorView& W, const float* x, float* y, int64_t T) {
+  matmul_isa(active_isa(), W, x, y, T);
+}
+
+}  // namespace tock

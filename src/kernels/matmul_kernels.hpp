@@ -1,0 +1,33 @@
+// Internal to the matmul: the per-(type, ISA) row kernels the driver (matmul.cpp) dispatches to.
+// A row kernel takes one weight row in its stored format and up to kMaxRows activation rows
+// in the format it asks for, so each weight row is loaded once per tile of activation rows.
+#pragma once
+#include <cstdint>
+
+#include "core/cpu_features.hpp"
+#include "core/dtype.hpp"
+
+namespace tock {
+
+// How a kernel wants its activation rows.
+enum class ActFormat {
+  F32,    // the f32 row as given (float weights)
+  Q8_32,  // BlockQ8_32 per 32 values (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 weights)
+  Q8_K,   // BlockQ8_K per 256 values (K-quant weights)
+};
+
+constexpr int kMaxRows = 4;  // activation rows per weight-row load (the T tile)
+
+// out[t] = Σ_k W[k]·x_t[k] for t < nt (1 ≤ nt ≤ kMaxRows); w is one row of K elements.
+using RowDotFn = void (*)(int64_t K, const uint8_t* w, const void* const* x, int nt, float* out);
+
+struct RowKernel {
+  ActFormat act = ActFormat::F32;
+  RowDotFn dot = nullptr;  // nullptr: type not supported
+};
+
+RowKernel row_kernel_scalar(DType t);  // integer semantics every SIMD kernel must match
+RowKernel row_kernel_avx2(DType t);    // falls back to scalar for types it lacks
+RowKernel row_kernel_avx512(DType t);  // falls back to avx2 for types it lacks
+
+}  // namespace tock

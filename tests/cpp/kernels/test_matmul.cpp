@@ -1,0 +1,282 @@
+// matmul: every supported weight type at every ISA level this CPU has, on random weights and
+// awkward sizes, against matmul_ref (dequantize + f32 dot) and against the scalar integer
+// kernels (the reference for the SIMD ones). Also threaded == single-threaded, bit for bit.
+//
+// Tolerances:
+//  - Exactness: the fast path computes Σ w̃·x̃ where w̃ is the dequantized weight and x̃ the
+//    activation after its 8-bit round trip (x̃ = d·q, x itself for float weights). So it must
+//    match matmul_ref(W, x̃) to f32 rounding: |Δ| ≤ 1e-5 · Σ|w̃·x̃| per output (a few ulps over
+//    K/32..K partial sums; Σ|w̃·x̃| is the scale that bounds rounding under cancellation).
+//    SIMD vs scalar kernels: the same bound (same integers, another f32 summation order).
+//  - Quantization error, vs matmul_ref(W, x) on N = 576 outputs: ≤ 1e-2 · max|y_ref|. Each x
+//    is rounded to a step d = amax/127 of its block, an error uniform in ±d/2, i.e. ~0.4% of
+//    x's spread for uniform x; over K random weights that is ~0.4% of a typical output, ~0.13%
+//    of max|y| over 576 outputs, and its largest of 576 ~4σ ≈ 0.5%: 1e-2 leaves 2x headroom.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/cpu_features.hpp"
+#include "core/error.hpp"
+#include "core/float16.hpp"
+#include "core/thread_pool.hpp"
+#include "kernels/dequant.hpp"
+#include "kernels/matmul.hpp"
+#include "kernels/quantize_activations.hpp"
+
+namespace tock {
+namespace {
+
+// Random but valid weight bytes: random quants, sane f16 scales (and mins) in their fields.
+std::vector<uint8_t> random_weights(DType t, int64_t K, int64_t N, std::mt19937& rng) {
+  const size_t bytes = row_bytes(t, K) * size_t(N);
+  std::vector<uint8_t> w(bytes);
+  std::uniform_real_distribution<float> val(-1.0f, 1.0f), scale(0.002f, 0.02f);
+  auto put16 = [&](size_t off, uint16_t h) { std::memcpy(&w[off], &h, 2); };
+  if (t == DType::F32 || t == DType::F16 || t == DType::BF16) {
+    for (int64_t i = 0; i < K * N; ++i) {
+      const float v = val(rng);
+      if (t == DType::F32) std::memcpy(&w[size_t(i) * 4], &v, 4);
+      if (t == DType::F16) put16(size_t(i) * 2, f32_to_f16(v));
+      if (t == DType::BF16) put16(size_t(i) * 2, f32_to_bf16(v));
+    }
+    return w;
+  }
+  for (auto& b : w) b = uint8_t(rng());
+  const DTypeInfo& info = dtype_info(t);
+  for (size_t off = 0; off < bytes; off += info.block_bytes) {
+    switch (t) {
+      case DType::Q4_1: case DType::Q5_1:  // d, then a min m (negative, like real weights)
+        put16(off, f32_to_f16(scale(rng)));
+        put16(off + 2, f32_to_f16(-8.0f * scale(rng)));
+        break;
+      case DType::Q4_K: case DType::Q5_K:  // d, dmin (6-bit scales multiply these)
+        put16(off, f32_to_f16(scale(rng) / 32));
+        put16(off + 2, f32_to_f16(scale(rng) / 32));
+        break;
+      case DType::Q6_K:  // d is the last field
+        put16(off + info.block_bytes - 2, f32_to_f16(scale(rng) / 64));
+        break;
+      default:  // Q4_0, Q5_0, Q8_0: d first
+        put16(off, f32_to_f16(scale(rng)));
+        break;
+    }
+  }
+  return w;
+}
+
+std::vector<float> random_x(int64_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> val(-1.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (auto& v : x) v = val(rng);
+  return x;
+}
+
+TensorView view(DType t, int64_t K, int64_t N, const std::vector<uint8_t>& w) {
+  // Aggregate init: assigning the name afterwards trips g++ 12's -Wrestrict false positive.
+  return TensorView{std::string("w"), t, 2, {K, N, 1, 1}, w.data(), w.size()};
+}
+
+double max_abs(const std::vector<float>& v) {
+  double m = 0;
+  for (float f : v) m = std::max(m, double(std::fabs(f)));
+  return m;
+}
+
+double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, double(std::fabs(a[i] - b[i])));
+  return m;
+}
+
+
+// x (T, K) after the activation quantization the kernel for type t applies (x for floats).
+std::vector<float> round_trip(DType t, const std::vector<float>& x, int64_t K) {
+  std::vector<float> out(x.size());
+  const int64_t T = int64_t(x.size()) / K;
+  const bool k_quant = dtype_info(t).block_size == 256;
+  for (int64_t r = 0; r < T; ++r) {
+    const float* xr = x.data() + r * K;
+    float* o = out.data() + r * K;
+    if (t == DType::F32 || t == DType::F16 || t == DType::BF16) {
+      std::copy(xr, xr + K, o);
+    } else if (k_quant) {
+      std::vector<BlockQ8_K> b(static_cast<size_t>(K / 256));
+      quantize_row_q8_k(xr, b.data(), K);
+      for (int64_t k = 0; k < K; ++k) o[k] = b[size_t(k / 256)].d * b[size_t(k / 256)].qs[k % 256];
+    } else {
+      std::vector<BlockQ8_32> b(static_cast<size_t>(K / 32));
+      quantize_row_q8_32(xr, b.data(), K);
+      for (int64_t k = 0; k < K; ++k) o[k] = b[size_t(k / 32)].d * b[size_t(k / 32)].qs[k % 32];
+    }
+  }
+  return out;
+}
+
+// Per output (t, n): Σ_k |w̃_nk · x_tk|, the scale f32 rounding errors are measured against.
+std::vector<double> abs_scale(const TensorView& W, const std::vector<float>& x, int64_t T) {
+  const int64_t K = W.ne[0], N = W.ne[1];
+  std::vector<double> s(static_cast<size_t>(T * N));
+  std::vector<float> w(static_cast<size_t>(K));
+  for (int64_t n = 0; n < N; ++n) {
+    dequantize_row(W.type, W.row(n), w.data(), K);
+    for (int64_t t = 0; t < T; ++t) {
+      double a = 0;
+      for (int64_t k = 0; k < K; ++k) a += std::fabs(double(w[size_t(k)]) * x[size_t(t * K + k)]);
+      s[size_t(t * N + n)] = a;
+    }
+  }
+  return s;
+}
+
+// max over outputs of |a − b| / scale (scale floored so an all-zero output cannot divide by 0).
+double max_rel(const std::vector<float>& a, const std::vector<float>& b, const std::vector<double>& scale) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    m = std::max(m, std::fabs(double(a[i]) - b[i]) / std::max(scale[i], 1e-30));
+  return m;
+}
+
+bool is_float_type(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
+
+std::vector<Isa> isas_here() {
+  std::vector<Isa> v;
+  for (int i = 0; i <= int(detected_isa()); ++i) v.push_back(Isa(i));
+  return v;
+}
+
+class MatmulType : public ::testing::TestWithParam<DType> {};
+
+TEST_P(MatmulType, MatchesReferenceAndScalarAtEveryIsaOnAwkwardSizes) {
+  const DType type = GetParam();
+  ASSERT_TRUE(matmul_supported(type));
+  const int64_t block = dtype_info(type).block_size;
+  std::vector<int64_t> Ks = block == 256 ? std::vector<int64_t>{256, 768}
+                                         : std::vector<int64_t>{32, 64, 768};
+  if (block == 1) Ks.insert(Ks.end(), {1, 5, 37});  // not a multiple of the vector width
+  std::mt19937 rng(1234 + uint32_t(type));
+  for (int64_t K : Ks) {
+    for (int64_t N : {1, 7, 33, 576}) {
+      for (int64_t T : {1, 2, 5, 17}) {
+        if (N == 576 && T > 5) continue;  // keep the test fast; T tiles are covered by N < 576
+        SCOPED_TRACE(::testing::Message() << dtype_name(type) << " K=" << K << " N=" << N << " T=" << T);
+        const auto w = random_weights(type, K, N, rng);
+        const TensorView W = view(type, K, N, w);
+        const auto x = random_x(T * K, rng);
+        const auto xq = round_trip(type, x, K);
+        const auto scale = abs_scale(W, xq, T);
+        std::vector<float> ref(size_t(T * N)), ref_q(size_t(T * N)), scalar(size_t(T * N), NAN);
+        matmul_ref(W, x.data(), ref.data(), T);
+        matmul_ref(W, xq.data(), ref_q.data(), T);
+        matmul_isa(Isa::Scalar, W, x.data(), scalar.data(), T);
+        EXPECT_LE(max_rel(scalar, ref_q, scale), 1e-5) << "scalar vs matmul_ref on round-tripped x";
+        if (N == 576) {
+          const double tol = is_float_type(type) ? 1e-5 : 1e-2;
+          EXPECT_LE(max_diff(scalar, ref) / std::max(max_abs(ref), 1e-30), tol) << "scalar vs matmul_ref";
+        }
+        for (Isa isa : isas_here()) {
+          if (isa == Isa::Scalar) continue;
+          std::vector<float> fast(size_t(T * N), NAN);
+          matmul_isa(isa, W, x.data(), fast.data(), T);
+          EXPECT_LE(max_rel(fast, scalar, scale), 1e-5) << isa_name(isa) << " vs scalar";
+        }
+      }
+    }
+  }
+}
+
+TEST_P(MatmulType, ThreadedEqualsSingleThreadedBitForBit) {
+  const DType type = GetParam();
+  const int64_t K = dtype_info(type).block_size == 256 ? 512 : 96, N = 301, T = 6;
+  std::mt19937 rng(99);
+  const auto w = random_weights(type, K, N, rng);
+  const auto x = random_x(T * K, rng);
+  const TensorView W = view(type, K, N, w);
+  const int before = thread_count();
+  std::vector<float> one(size_t(T * N)), three(size_t(T * N));
+  set_thread_count(1);
+  matmul(W, x.data(), one.data(), T);
+  set_thread_count(3);
+  matmul(W, x.data(), three.data(), T);
+  set_thread_count(before);
+  EXPECT_EQ(0, std::memcmp(one.data(), three.data(), one.size() * sizeof(float)));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulType,
+                         ::testing::Values(DType::F32, DType::F16, DType::BF16, DType::Q8_0,
+                                           DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
+                                           DType::Q4_K, DType::Q5_K, DType::Q6_K),
+                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+
+TEST(Matmul, TZeroWritesNothing) {
+  std::mt19937 rng(1);
+  const auto w = random_weights(DType::Q4_1, 64, 3, rng);
+  float y = 42.0f;
+  matmul(view(DType::Q4_1, 64, 3, w), nullptr, &y, 0);
+  EXPECT_EQ(y, 42.0f);
+}
+
+TEST(Matmul, RejectsBadShapesAndTypes) {
+  std::mt19937 rng(2);
+  const auto w = random_weights(DType::Q4_1, 64, 3, rng);
+  std::vector<float> x(64 * 2), y(3 * 2);
+  TensorView W = view(DType::Q4_1, 64, 3, w);
+  W.nbytes -= 1;
+  EXPECT_THROW(matmul(W, x.data(), y.data(), 2), Error);
+  W = view(DType::Q4_1, 48, 3, w);  // 48 is not whole blocks of 32
+  EXPECT_THROW(matmul(W, x.data(), y.data(), 2), Error);
+  W = view(DType::Q4_1, 64, 3, w);
+  W.type = DType::Q2_K;
+  EXPECT_FALSE(matmul_supported(DType::Q2_K));
+  EXPECT_THROW(matmul(W, x.data(), y.data(), 2), Error);
+  W = view(DType::Q4_1, 64, 3, w);
+  W.ne[2] = 2;
+  EXPECT_THROW(matmul_ref(W, x.data(), y.data(), 2), Error);
+}
+
+TEST(Matmul, UnavailableIsaIsAnError) {
+  if (detected_isa() == Isa::Avx512) GTEST_SKIP() << "every level is available here";
+  std::mt19937 rng(3);
+  const auto w = random_weights(DType::Q8_0, 32, 1, rng);
+  std::vector<float> x(32), y(1);
+  EXPECT_THROW(matmul_isa(Isa::Avx512, view(DType::Q8_0, 32, 1, w), x.data(), y.data(), 1), Error);
+}
+
+TEST(QuantizeActivations, Q8_32HandWorked) {
+  // amax = 2 -> d = 2/127; x/d rounds half away from zero: 1 -> 63.5 -> 64.
+  std::vector<float> x(32, 0.0f);
+  x[0] = 1.0f;
+  x[1] = -2.0f;
+  x[31] = 0.5f;  // 31.75 -> 32
+  BlockQ8_32 b;
+  quantize_row_q8_32(x.data(), &b, 32);
+  EXPECT_FLOAT_EQ(b.d, 2.0f / 127.0f);
+  EXPECT_EQ(b.qs[0], 64);
+  EXPECT_EQ(b.qs[1], -127);
+  EXPECT_EQ(b.qs[31], 32);
+  EXPECT_EQ(b.qs[5], 0);
+  EXPECT_EQ(b.isum, 64 - 127 + 32);
+}
+
+TEST(QuantizeActivations, Q8_KSumsPer16AndZeroRow) {
+  std::vector<float> x(256);
+  for (int i = 0; i < 256; ++i) x[size_t(i)] = float(i % 16) - 7.5f;
+  BlockQ8_K b;
+  quantize_row_q8_k(x.data(), &b, 256);
+  for (int g = 0; g < 16; ++g) {
+    int s = 0;
+    for (int i = 0; i < 16; ++i) s += b.qs[g * 16 + i];
+    EXPECT_EQ(b.bsums[g], s);
+  }
+  std::vector<float> zero(256, 0.0f);
+  quantize_row_q8_k(zero.data(), &b, 256);
+  EXPECT_EQ(b.d, 0.0f);
+  for (int8_t q : b.qs) EXPECT_EQ(q, 0);
+}
+
+}  // namespace
+}  // namespace tock
