@@ -1,0 +1,180 @@
+#include "model/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "core/error.hpp"
+#include "kernels/activation.hpp"
+#include "kernels/attention.hpp"
+#include "kernels/dequantize.hpp"
+#include "kernels/matmul.hpp"
+#include "kernels/norm.hpp"
+#include "kernels/rope.hpp"
+
+namespace tock {
+
+Model::Model(GgufFile file, ModelOptions options)
+    : file_(std::move(file)), options_(options), config_(read_model_config(file_)) {
+  if (const GgufTensorInfo* emb = file_.find_tensor("token_embd.weight")) {
+    if (config_.n_vocab != 0 && config_.n_vocab != emb->ne[1])
+      fail(file_.path(), ": vocab size ", config_.n_vocab, " disagrees with token_embd rows ",
+           emb->ne[1]);
+    config_.n_vocab = emb->ne[1];
+  }
+  weights_ = bind_weights(file_, config_, options_.path);
+}
+
+std::unique_ptr<Model> Model::load(const std::string& path, ModelOptions options) {
+  return std::unique_ptr<Model>(new Model(GgufFile::open(path), options));
+}
+
+KVCache Model::make_cache(int64_t max_positions) const {
+  return KVCache(config_.n_layer, config_.kv_dim(),
+                 max_positions > 0 ? max_positions : config_.n_ctx_train);
+}
+
+void Model::Scratch::resize(const ModelConfig& c, int64_t T, int64_t n_kv_max) {
+  const auto C = size_t(c.n_embd), KV = size_t(c.kv_dim()), F = size_t(c.n_ff), t = size_t(T);
+  x.resize(t * C); h.resize(t * C); q.resize(t * C); att.resize(t * C); proj.resize(t * C);
+  k.resize(t * KV); v.resize(t * KV);
+  qkv.resize(t * (C + 2 * KV));
+  gate.resize(t * F); up.resize(t * F);
+  scores.resize(size_t(n_kv_max));
+}
+
+void Model::linear(const TensorView& W, const TensorView& b, const float* x, float* y, int64_t T) {
+  if (options_.path == ComputePath::exact) {
+    matmul_ref(W, x, y, T);
+  } else {
+    matmul(W, x, y, T);
+  }
+  if (b.data) {
+    const auto* bias = static_cast<const float*>(b.data);
+    const int64_t N = W.ne[1];
+    for (int64_t t = 0; t < T; ++t) add_inplace(y + t * N, bias, N);
+  }
+}
+
+void Model::norm(const TensorView& w, const TensorView& b, const float* x, float* y, int64_t T) {
+  const auto* wp = static_cast<const float*>(w.data);
+  if (config_.norm == NormKind::rms) {
+    rms_norm(x, wp, y, T, config_.n_embd, config_.norm_eps);
+  } else {
+    layer_norm(x, wp, static_cast<const float*>(b.data), y, T, config_.n_embd, config_.norm_eps);
+  }
+}
+
+// One transformer block (pre-norm): x += attn(norm(x)); x += ffn(norm(x)).
+void Model::block(int64_t l, const Batch& batch, KVCache& cache) {
+  const ModelConfig& c = config_;
+  const LayerWeights& L = weights_.layers[size_t(l)];
+  const int64_t T = batch.size(), C = c.n_embd, KV = c.kv_dim(), F = c.n_ff;
+  const int64_t NH = c.n_head, NKV = c.n_head_kv, HS = c.head_dim;
+
+  // --- attention: q, k, v projections ---
+  norm(L.attn_norm, L.attn_norm_b, s_.x.data(), s_.h.data(), T);
+  if (L.wqkv.data) {
+    linear(L.wqkv, L.bqkv, s_.h.data(), s_.qkv.data(), T);
+    for (int64_t t = 0; t < T; ++t) {
+      const float* row = s_.qkv.data() + t * (C + 2 * KV);
+      std::copy_n(row, C, s_.q.data() + t * C);
+      std::copy_n(row + C, KV, s_.k.data() + t * KV);
+      std::copy_n(row + C + KV, KV, s_.v.data() + t * KV);
+    }
+  } else {
+    linear(L.wq, L.bq, s_.h.data(), s_.q.data(), T);
+    linear(L.wk, L.bk, s_.h.data(), s_.k.data(), T);
+    linear(L.wv, L.bv, s_.h.data(), s_.v.data(), T);
+  }
+  if (c.positions == PositionKind::rope) {
+    rope(s_.q.data(), batch.pos.data(), T, NH, HS, c.rope_dim, c.rope_base, c.rope_style);
+    rope(s_.k.data(), batch.pos.data(), T, NKV, HS, c.rope_dim, c.rope_base, c.rope_style);
+  }
+  // Append this batch's keys and values to their sequences' caches.
+  for (int64_t t = 0; t < T; ++t) {
+    const int32_t sq = batch.seq[size_t(t)];
+    const int64_t p = batch.pos[size_t(t)];
+    std::copy_n(s_.k.data() + t * KV, KV, cache.k(sq, l) + p * KV);
+    std::copy_n(s_.v.data() + t * KV, KV, cache.v(sq, l) + p * KV);
+  }
+  // --- causal attention over each token's own sequence, positions 0..pos ---
+  const float scale = 1.0f / std::sqrt(float(HS));
+  for (int64_t t = 0; t < T; ++t) {
+    const int32_t sq = batch.seq[size_t(t)];
+    const int64_t n_kv = batch.pos[size_t(t)] + 1;
+    attention_one(s_.q.data() + t * C, cache.k(sq, l), cache.v(sq, l), n_kv, NH, NKV, HS, scale,
+                  s_.att.data() + t * C, s_.scores.data());
+  }
+  linear(L.wo, L.bo, s_.att.data(), s_.proj.data(), T);
+  add_inplace(s_.x.data(), s_.proj.data(), T * C);
+
+  // --- feed-forward ---
+  norm(L.ffn_norm, L.ffn_norm_b, s_.x.data(), s_.h.data(), T);
+  linear(L.ffn_up, L.ffn_up_b, s_.h.data(), s_.up.data(), T);
+  if (c.ffn == FfnKind::swiglu) {
+    linear(L.ffn_gate, TensorView{}, s_.h.data(), s_.gate.data(), T);
+    swiglu(s_.gate.data(), s_.up.data(), s_.up.data(), T * F);
+  } else {
+    gelu_tanh(s_.up.data(), T * F);
+  }
+  linear(L.ffn_down, L.ffn_down_b, s_.up.data(), s_.proj.data(), T);
+  add_inplace(s_.x.data(), s_.proj.data(), T * C);
+}
+
+void Model::forward(const Batch& batch, KVCache& cache, std::vector<float>& logits) {
+  const ModelConfig& c = config_;
+  const int64_t T = batch.size(), C = c.n_embd, V = c.n_vocab;
+  if (T == 0) fail("forward: empty batch");
+  if (batch.pos.size() != size_t(T) || batch.seq.size() != size_t(T) ||
+      batch.logits.size() != size_t(T))
+    fail("forward: batch arrays differ in length");
+
+  // Each sequence must continue where its cache ends; find the new lengths.
+  std::map<int32_t, int64_t> next;
+  int64_t n_kv_max = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    const int32_t tok = batch.tokens[size_t(t)], sq = batch.seq[size_t(t)];
+    if (tok < 0 || tok >= V) fail("forward: token id ", tok, " outside the vocabulary [0, ", V, ")");
+    if (!cache.has_sequence(sq)) cache.add_sequence(sq);
+    auto [it, inserted] = next.try_emplace(sq, cache.length(sq));
+    if (batch.pos[size_t(t)] != it->second)
+      fail("forward: token ", t, " of sequence ", sq, " has position ", batch.pos[size_t(t)],
+           ", expected ", it->second);
+    if (c.positions == PositionKind::learned && it->second >= c.n_ctx_train)
+      fail("forward: position ", it->second, " past the model's ", c.n_ctx_train, " learned positions");
+    ++it->second;
+    n_kv_max = std::max(n_kv_max, it->second);
+  }
+  for (const auto& [sq, n] : next) cache.reserve(sq, n);
+  s_.resize(c, T, n_kv_max);
+
+  // Token (and learned position) embeddings.
+  for (int64_t t = 0; t < T; ++t) {
+    float* xt = s_.x.data() + t * C;
+    dequantize_row(weights_.token_embd.type, weights_.token_embd.row(batch.tokens[size_t(t)]), xt, C);
+    if (c.positions == PositionKind::learned) {
+      std::vector<float>& tmp = s_.h;  // free until the first block
+      dequantize_row(weights_.position_embd.type, weights_.position_embd.row(batch.pos[size_t(t)]),
+                     tmp.data(), C);
+      add_inplace(xt, tmp.data(), C);
+    }
+  }
+  for (int64_t l = 0; l < c.n_layer; ++l) block(l, batch, cache);
+  for (const auto& [sq, n] : next) cache.set_length(sq, n);
+
+  // Final norm and output projection, only for the rows that asked for logits.
+  int64_t n_out = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    if (!batch.logits[size_t(t)]) continue;
+    std::copy_n(s_.x.data() + t * C, C, s_.h.data() + n_out * C);
+    ++n_out;
+  }
+  logits.resize(size_t(n_out * V));
+  if (n_out == 0) return;
+  norm(weights_.output_norm, weights_.output_norm_b, s_.h.data(), s_.q.data(), n_out);
+  linear(weights_.output, TensorView{}, s_.q.data(), logits.data(), n_out);
+}
+
+}  // namespace tock

@@ -1,0 +1,55 @@
+// A loaded transformer language model and its forward pass: one API for every job.
+// A batch of tokens (with positions and sequence ids) goes in; logits for the tokens that ask
+// for them come out, and the tokens' keys and values are appended to their sequences' caches.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/gguf.hpp"
+#include "model/batch.hpp"
+#include "model/config.hpp"
+#include "model/kv_cache.hpp"
+#include "model/weights.hpp"
+
+namespace tock {
+
+struct ModelOptions {
+  ComputePath path = ComputePath::fast;
+};
+
+class Model {
+ public:
+  static std::unique_ptr<Model> load(const std::string& path, ModelOptions options = {});
+
+  const ModelConfig& config() const { return config_; }
+  const GgufFile& file() const { return file_; }
+  ComputePath compute_path() const { return options_.path; }
+
+  // A cache sized for this model; max_positions defaults to the trained context length.
+  KVCache make_cache(int64_t max_positions = 0) const;
+
+  // Runs the batch. Each sequence's tokens must continue it: positions cache.length(seq),
+  // cache.length(seq)+1, ... in batch order. logits gets (n_out, V) rows, n_out = tokens that
+  // asked for logits, in batch order.
+  void forward(const Batch& batch, KVCache& cache, std::vector<float>& logits);
+
+ private:
+  Model(GgufFile file, ModelOptions options);
+  void block(int64_t l, const Batch& batch, KVCache& cache);
+  void linear(const TensorView& W, const TensorView& b, const float* x, float* y, int64_t T);
+  void norm(const TensorView& w, const TensorView& b, const float* x, float* y, int64_t T);
+
+  GgufFile file_;
+  ModelOptions options_;
+  ModelConfig config_;
+  ModelWeights weights_;
+
+  // Activations of the current batch, reused across calls (no allocation per tick once warm).
+  struct Scratch {
+    std::vector<float> x, h, q, k, v, qkv, att, proj, gate, up, scores, out_h;
+    void resize(const ModelConfig& c, int64_t T, int64_t n_kv_max);
+  } s_;
+};
+
+}  // namespace tock
