@@ -15,5 +15,7 @@ using Action = std::function<int()>;
 Action add_info_command(CLI::App& app);
 Action add_tokenize_command(CLI::App& app);
 Action add_pull_command(CLI::App& app);
+Action add_run_command(CLI::App& app);
+Action add_chat_command(CLI::App& app);
 
 }  // namespace tock::cli

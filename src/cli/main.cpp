@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
       {"info", tock::cli::add_info_command(app)},
       {"tokenize", tock::cli::add_tokenize_command(app)},
       {"pull", tock::cli::add_pull_command(app)},
+      {"run", tock::cli::add_run_command(app)},
+      {"chat", tock::cli::add_chat_command(app)},
   };
 
   try {
