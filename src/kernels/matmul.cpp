@@ -1,7 +1,9 @@
 // The fast matmul driver: quantize the activation rows once (if the kernel asks for it),
 // then split the N weight rows over the thread pool. Inside a thread's range, weight rows go
-// in chunks of kRowChunk; each chunk meets every tile of kMaxRows activation rows while it is
-// in L1, so a weight is read from memory once per call whatever T is.
+// in chunks of kRowChunk; each chunk meets every tile of kMaxRows activation rows of a block of
+// kRowBlock rows while both are in L1. A weight is read from memory once per call when T ≤
+// kRowBlock (decode) and from L2/L3 once per block otherwise (prefill: a real GEMM tiling and
+// AMX are the next step).
 #include "kernels/matmul.hpp"
 
 #include <vector>
@@ -15,7 +17,8 @@
 namespace tock {
 namespace {
 
-constexpr int64_t kRowChunk = 16;  // weight rows kept hot while the T tiles pass over them
+constexpr int64_t kRowChunk = 16;  // weight rows kept in L1 while the T tiles pass over them
+constexpr int64_t kRowBlock = 16;  // activation rows kept in L1 while a thread's weight rows pass
 
 RowKernel row_kernel(DType t, Isa isa) {
   switch (isa) {
@@ -81,14 +84,17 @@ void matmul_isa(Isa isa, const TensorView& W, const float* x, float* y, int64_t 
   parallel_for(N, [&](int64_t n0, int64_t n1) {
     float out[kMaxRows];
     const void* rows[kMaxRows];
-    for (int64_t c0 = n0; c0 < n1; c0 += kRowChunk) {
-      const int64_t c1 = c0 + kRowChunk < n1 ? c0 + kRowChunk : n1;
-      for (int64_t t0 = 0; t0 < T; t0 += kMaxRows) {
-        const int nt = int(T - t0 < kMaxRows ? T - t0 : kMaxRows);
-        for (int i = 0; i < nt; ++i) rows[i] = act + size_t(t0 + i) * act_row;
-        for (int64_t n = c0; n < c1; ++n) {
-          kernel.dot(K, w + size_t(n) * w_row, rows, nt, out);
-          for (int i = 0; i < nt; ++i) y[(t0 + i) * N + n] = out[i];
+    for (int64_t b0 = 0; b0 < T; b0 += kRowBlock) {
+      const int64_t b1 = b0 + kRowBlock < T ? b0 + kRowBlock : T;
+      for (int64_t c0 = n0; c0 < n1; c0 += kRowChunk) {
+        const int64_t c1 = c0 + kRowChunk < n1 ? c0 + kRowChunk : n1;
+        for (int64_t t0 = b0; t0 < b1; t0 += kMaxRows) {
+          const int nt = int(b1 - t0 < kMaxRows ? b1 - t0 : kMaxRows);
+          for (int i = 0; i < nt; ++i) rows[i] = act + size_t(t0 + i) * act_row;
+          for (int64_t n = c0; n < c1; ++n) {
+            kernel.dot(K, w + size_t(n) * w_row, rows, nt, out);
+            for (int i = 0; i < nt; ++i) y[(t0 + i) * N + n] = out[i];
+          }
         }
       }
     }

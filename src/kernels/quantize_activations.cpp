@@ -9,10 +9,16 @@ namespace {
 // Returns the scale d; q[i] = round(x[i]/d).
 float quantize_block(const float* x, int8_t* q, int n) {
   float amax = 0.0f;
-  for (int i = 0; i < n; ++i) amax = std::fmax(amax, std::fabs(x[i]));
+  for (int i = 0; i < n; ++i) {
+    const float a = std::fabs(x[i]);
+    amax = a > amax ? a : amax;
+  }
   const float d = amax / 127.0f;
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  for (int i = 0; i < n; ++i) q[i] = int8_t(std::lround(x[i] * id));
+  for (int i = 0; i < n; ++i) {  // half away from zero; |v| ≤ 127.5 so the int8 cast is safe
+    const float v = x[i] * id;
+    q[i] = int8_t(int(v + (v >= 0.0f ? 0.5f : -0.5f)));
+  }
   return d;
 }
 

@@ -3,7 +3,7 @@
 //   BlockQ8_32: 32 values, f32 scale d = amax/127, q = round(x/d), isum = Σq (for the
 //               d·q+m and d·(q-8) weight forms, which need Σx over the block).
 //   BlockQ8_K (core/block_formats.hpp): 256 values, f32 scale, per-16 sums, for K-quants.
-// Rounding is to nearest, ties away from zero (std::lround semantics on x/d).
+// Rounding is to nearest, ties away from zero: q = trunc(x/d ± 0.5), computed as x·(1/d).
 #pragma once
 #include <cstdint>
 
