@@ -65,18 +65,19 @@ void ThreadPool::stop() {
   workers_.clear();
 }
 
-void ThreadPool::run_chunks() {
+void ThreadPool::run_chunks(Job& job) {
   t_inside_pool = true;
   for (;;) {
-    const int64_t b = next_.fetch_add(chunk_, std::memory_order_relaxed);
-    if (b >= n_) break;
-    const int64_t e = b + chunk_ < n_ ? b + chunk_ : n_;
+    const int64_t b = job.next.fetch_add(job.chunk, std::memory_order_relaxed);
+    if (b >= job.n) break;
+    const int64_t e = b + job.chunk < job.n ? b + job.chunk : job.n;
     try {
-      fn_(ctx_, b, e);
+      job.fn(job.ctx, b, e);
     } catch (...) {
       std::lock_guard lock(error_mutex_);
-      if (!error_) error_ = std::current_exception();
+      if (!job.error) job.error = std::current_exception();
     }
+    job.done.fetch_add(e - b, std::memory_order_acq_rel);
   }
   t_inside_pool = false;
 }
@@ -97,8 +98,13 @@ void ThreadPool::worker_loop(uint32_t seen) {
     }
     seen = g;
     if (stopping_.load(std::memory_order_acquire)) return;
-    run_chunks();
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    // Join job g only if it is still the current one: once registered in `active`, the
+    // caller will not rewrite this slot (it waits for active == 0 first). A worker that
+    // wakes late finds a newer generation and skips; the caller never waits for it.
+    Job& job = jobs_[g & 1];
+    job.active.fetch_add(1, std::memory_order_seq_cst);
+    if (generation_.load(std::memory_order_seq_cst) == g) run_chunks(job);
+    job.active.fetch_sub(1, std::memory_order_release);
   }
 }
 
@@ -110,26 +116,29 @@ void ThreadPool::run(int64_t n, int64_t grain, RangeFn fn, void* ctx) {
     return;
   }
   std::lock_guard lock(dispatch_);
+  const uint32_t g = generation_.load(std::memory_order_relaxed) + 1;
+  Job& job = jobs_[g & 1];
+  // A worker that joined the job two generations ago may still be leaving this slot.
+  for (int i = 0; job.active.load(std::memory_order_seq_cst) != 0; ++i) {
+    if (i < 4096) TOCK_PAUSE(); else std::this_thread::yield();
+  }
   // About 4 chunks per thread: balances a noisy machine without much claiming traffic.
   const int64_t per = (n + 4 * n_threads_ - 1) / (4 * n_threads_);
-  fn_ = fn;
-  ctx_ = ctx;
-  n_ = n;
-  chunk_ = (per + grain - 1) / grain * grain;
-  error_ = nullptr;
-  next_.store(0, std::memory_order_relaxed);
-  pending_.store(int(workers_.size()), std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
+  job.fn = fn;
+  job.ctx = ctx;
+  job.n = n;
+  job.chunk = (per + grain - 1) / grain * grain;
+  job.error = nullptr;
+  job.next.store(0, std::memory_order_relaxed);
+  job.done.store(0, std::memory_order_relaxed);
+  generation_.store(g, std::memory_order_seq_cst);
   generation_.notify_all();
-  run_chunks();
-  for (int i = 0; pending_.load(std::memory_order_acquire) != 0; ++i) {
-    if (i < 4096) {
-      TOCK_PAUSE();
-    } else {
-      std::this_thread::yield();
-    }
+  run_chunks(job);
+  // Wait for chunks other threads claimed, not for every worker to check in.
+  for (int i = 0; job.done.load(std::memory_order_acquire) != n; ++i) {
+    if (i < 4096) TOCK_PAUSE(); else std::this_thread::yield();
   }
-  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  if (job.error) std::rethrow_exception(std::exchange(job.error, nullptr));
 }
 
 ThreadPool& thread_pool() {

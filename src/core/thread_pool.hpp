@@ -37,26 +37,30 @@ class ThreadPool {
 
  private:
   using RangeFn = void (*)(void* ctx, int64_t begin, int64_t end);
+  // One parallel_for. Two slots alternate by generation, so a worker waking late for the
+  // previous job never reads fields being written for the next one.
+  struct Job {
+    RangeFn fn = nullptr;
+    void* ctx = nullptr;
+    int64_t n = 0, chunk = 1;
+    std::exception_ptr error;                  // first exception (under error_mutex_)
+    alignas(64) std::atomic<int64_t> next{0};  // start of the next unclaimed chunk
+    alignas(64) std::atomic<int64_t> done{0};  // items finished
+    alignas(64) std::atomic<int> active{0};    // workers inside this slot
+  };
   void run(int64_t n, int64_t grain, RangeFn fn, void* ctx);
   void start(int n_threads);
   void stop();
   void worker_loop(uint32_t seen);  // seen: the generation already handled
-  void run_chunks();  // takes chunks until none are left
+  void run_chunks(Job& job);        // takes chunks until none are left
 
   int n_threads_ = 1;
   std::vector<std::thread> workers_;
   std::mutex dispatch_;  // one parallel_for at a time from outside the pool
-
-  // The current job; written before generation_ is bumped (release), read after (acquire).
-  RangeFn fn_ = nullptr;
-  void* ctx_ = nullptr;
-  int64_t n_ = 0, chunk_ = 1;
-  alignas(64) std::atomic<int64_t> next_{0};   // start of the next unclaimed chunk
-  alignas(64) std::atomic<uint32_t> generation_{0};
-  alignas(64) std::atomic<int> pending_{0};    // workers still in the current job
+  Job jobs_[2];
+  alignas(64) std::atomic<uint32_t> generation_{0};  // bumped (seq_cst) to post a job
   std::atomic<bool> stopping_{false};
   std::mutex error_mutex_;
-  std::exception_ptr error_;
 };
 
 // The process-wide pool, created on first use with TOCK_THREADS or hardware_concurrency.
