@@ -263,6 +263,11 @@ TEST(Dequant, WholeTensorRowsInOrder) {
   EXPECT_EQ(y[2 * 32 + 5], 3.f * 5.f);
   t.nbytes -= 1;
   EXPECT_THROW(dequantize(t), Error);
+  // An empty tensor is an empty result (and no memcpy from a null pointer).
+  t.ne = {32, 0, 1, 1};
+  t.nbytes = 0;
+  t.data = nullptr;
+  EXPECT_TRUE(dequantize(t).empty());
 }
 
 }  // namespace
