@@ -32,9 +32,9 @@ def tock_logits(model, ids, path="exact", chunk=None):
         return np.fromfile(out, dtype=np.float32).reshape(len(ids), -1).astype(np.float64)
 
 
-def tokenize(model, text):
-    out = tock("tokenize", "-m", model, "--ids", "-f", "-", input=text).stdout
-    return [int(x) for x in out.replace(",", " ").replace("[", " ").replace("]", " ").split()]
+def tokenize(model, text_file):
+    out = tock("tokenize", "-m", model, "--ids", "-f", text_file).stdout
+    return [int(x) for x in out.split()]
 
 
 def rel_err(a, b):
@@ -50,8 +50,7 @@ def smollm():
 @pytest.fixture(scope="module")
 def text_ids(smollm):
     path, _ = smollm
-    with open(TEXT, encoding="utf-8") as f:
-        ids = tokenize(path, f.read())
+    ids = tokenize(path, TEXT)
     assert len(ids) >= 512, len(ids)
     return ids[:512]
 
