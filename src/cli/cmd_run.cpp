@@ -5,6 +5,7 @@
 #include <memory>
 #include <sstream>
 
+#include "cli/clock_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/generation_flags.hpp"
 #include "core/error.hpp"
@@ -19,6 +20,7 @@ struct RunFlags {
   std::string prompt;
   std::string prompt_file;
   bool chat = false;
+  ClockFlags clock;  // --trace, --metrics, --tick, --trace-attention
 };
 
 void print_speed(const GenerationStats& s) {
@@ -40,6 +42,7 @@ Action add_run_command(CLI::App& app) {
   cmd->add_option("-f,--file", f->prompt_file, "read the prompt from a file");
   cmd->add_flag("--chat", f->chat, "wrap the prompt as a user message in the chat template");
   f->gen.add_to(*cmd);
+  f->clock.add_to(*cmd);
   return [f]() -> int {
     if (f->prompt.empty() == f->prompt_file.empty()) fail("run: give exactly one of -p PROMPT or -f FILE");
     std::string prompt = f->prompt;
@@ -58,6 +61,7 @@ Action add_run_command(CLI::App& app) {
       return true;
     };
     GenerationStats stats;
+    f->clock.start();
     if (f->chat) {
       ChatSession chat(*model, *tok, choose_chat_template(model->file(), *tok, f->gen.chat_template),
                        f->gen.sampling, f->gen.ctx, f->gen.system);
@@ -66,6 +70,7 @@ Action add_run_command(CLI::App& app) {
       Session session(*model, *tok, f->gen.sampling, f->gen.ctx);
       stats = session.run(prompt, f->gen.generate, on_text);
     }
+    f->clock.finish("run", model->file().path(), prompt, f->gen.sampling);
     print_speed(stats);
     return 0;
   };

@@ -17,5 +17,6 @@ Action add_tokenize_command(CLI::App& app);
 Action add_pull_command(CLI::App& app);
 Action add_run_command(CLI::App& app);
 Action add_chat_command(CLI::App& app);
+Action add_report_command(CLI::App& app);
 
 }  // namespace tock::cli

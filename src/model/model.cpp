@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 
+#include "clock/trace.hpp"
 #include "core/error.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/attention.hpp"
@@ -72,9 +73,11 @@ void Model::block(int64_t l, const Batch& batch, KVCache& cache) {
   const LayerWeights& L = weights_.layers[size_t(l)];
   const int64_t T = batch.size(), C = c.n_embd, KV = c.kv_dim(), F = c.n_ff;
   const int64_t NH = c.n_head, NKV = c.n_head_kv, HS = c.head_dim;
+  clock::Lap lap("layer", "layer", int32_t(l));  // per-op spans for the clock (a branch when off)
 
   // --- attention: q, k, v projections ---
   norm(L.attn_norm, L.attn_norm_b, s_.x.data(), s_.h.data(), T);
+  lap.mark("attn_norm");
   if (L.wqkv.data) {
     linear(L.wqkv, L.bqkv, s_.h.data(), s_.qkv.data(), T);
     for (int64_t t = 0; t < T; ++t) {
@@ -88,10 +91,12 @@ void Model::block(int64_t l, const Batch& batch, KVCache& cache) {
     linear(L.wk, L.bk, s_.h.data(), s_.k.data(), T);
     linear(L.wv, L.bv, s_.h.data(), s_.v.data(), T);
   }
+  lap.mark("attn_qkv");
   if (c.positions == PositionKind::rope) {
     rope(s_.q.data(), batch.pos.data(), T, NH, HS, c.rope_dim, c.rope_base, c.rope_style);
     rope(s_.k.data(), batch.pos.data(), T, NKV, HS, c.rope_dim, c.rope_base, c.rope_style);
   }
+  lap.mark("rope");
   // Append this batch's keys and values to their sequences' caches.
   for (int64_t t = 0; t < T; ++t) {
     const int32_t sq = batch.seq[size_t(t)];
@@ -99,19 +104,24 @@ void Model::block(int64_t l, const Batch& batch, KVCache& cache) {
     std::copy_n(s_.k.data() + t * KV, KV, cache.k(sq, l) + p * KV);
     std::copy_n(s_.v.data() + t * KV, KV, cache.v(sq, l) + p * KV);
   }
+  lap.mark("kv_write");
   // --- causal attention over each token's own sequence, positions 0..pos ---
   const float scale = 1.0f / std::sqrt(float(HS));
   for (int64_t t = 0; t < T; ++t) {
     const int32_t sq = batch.seq[size_t(t)];
     const int64_t n_kv = batch.pos[size_t(t)] + 1;
     attention_one(s_.q.data() + t * C, cache.k(sq, l), cache.v(sq, l), n_kv, NH, NKV, HS, scale,
-                  s_.att.data() + t * C, s_.scores.data());
+                  s_.att.data() + t * C, s_.scores.data(),
+                  t == T - 1 ? clock::attention_slot(l, NH, n_kv) : nullptr);
   }
+  lap.mark("attention");
   linear(L.wo, L.bo, s_.att.data(), s_.proj.data(), T);
   add_inplace(s_.x.data(), s_.proj.data(), T * C);
+  lap.mark("attn_output");
 
   // --- feed-forward ---
   norm(L.ffn_norm, L.ffn_norm_b, s_.x.data(), s_.h.data(), T);
+  lap.mark("ffn_norm");
   linear(L.ffn_up, L.ffn_up_b, s_.h.data(), s_.up.data(), T);
   if (c.ffn == FfnKind::swiglu) {
     linear(L.ffn_gate, TensorView{}, s_.h.data(), s_.gate.data(), T);
@@ -119,14 +129,17 @@ void Model::block(int64_t l, const Batch& batch, KVCache& cache) {
   } else {
     gelu_tanh(s_.up.data(), T * F);
   }
+  lap.mark("ffn_up_gate");
   linear(L.ffn_down, L.ffn_down_b, s_.up.data(), s_.proj.data(), T);
   add_inplace(s_.x.data(), s_.proj.data(), T * C);
+  lap.mark("ffn_down");
 }
 
 void Model::forward(const Batch& batch, KVCache& cache, std::vector<float>& logits) {
   const ModelConfig& c = config_;
   const int64_t T = batch.size(), C = c.n_embd, V = c.n_vocab;
   if (T == 0) fail("forward: empty batch");
+  clock::Lap lap("forward", "forward");
   if (batch.pos.size() != size_t(T) || batch.seq.size() != size_t(T) ||
       batch.logits.size() != size_t(T))
     fail("forward: batch arrays differ in length");
@@ -149,6 +162,7 @@ void Model::forward(const Batch& batch, KVCache& cache, std::vector<float>& logi
   }
   for (const auto& [sq, n] : next) cache.reserve(sq, n);
   s_.resize(c, T, n_kv_max);
+  lap.mark("batch_setup");
 
   // Token (and learned position) embeddings.
   for (int64_t t = 0; t < T; ++t) {
@@ -161,7 +175,9 @@ void Model::forward(const Batch& batch, KVCache& cache, std::vector<float>& logi
       add_inplace(xt, tmp.data(), C);
     }
   }
+  lap.mark("embed");
   for (int64_t l = 0; l < c.n_layer; ++l) block(l, batch, cache);
+  lap.skip();  // the layers reported their own spans
   for (const auto& [sq, n] : next) cache.set_length(sq, n);
 
   // Final norm and output projection, only for the rows that asked for logits.
@@ -174,7 +190,9 @@ void Model::forward(const Batch& batch, KVCache& cache, std::vector<float>& logi
   logits.resize(size_t(n_out * V));
   if (n_out == 0) return;
   norm(weights_.output_norm, weights_.output_norm_b, s_.h.data(), s_.q.data(), n_out);
+  lap.mark("output_norm");
   linear(weights_.output, TensorView{}, s_.q.data(), logits.data(), n_out);
+  lap.mark("output");
 }
 
 }  // namespace tock

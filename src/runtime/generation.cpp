@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "clock/trace.hpp"
 #include "core/error.hpp"
 #include "runtime/stop_strings.hpp"
 #include "text/streaming_decoder.hpp"
@@ -51,6 +52,8 @@ void Session::feed(std::span<const int32_t> tokens, int prefill_chunk) {
     fail("prompt too long: ", n_past_, " tokens in context + ", tokens.size(), " new exceed the context of ",
          cache_.max_positions(), " tokens");
   const auto t0 = Clock::now();
+  clock::begin_tick(clock::Phase::prefill, int64_t(tokens.size()), n_past_);  // the clock's hooks
+  clock::input_tokens(tokens, tok_);
   const size_t chunk = size_t(std::max(1, prefill_chunk));
   Batch batch;
   for (size_t start = 0; start < tokens.size(); start += chunk) {
@@ -88,7 +91,11 @@ GenerationStats Session::generate(const GenerateParams& params,
   stats.stop = StopReason::length;
   for (int i = 0; params.max_tokens < 0 || i < params.max_tokens; ++i) {
     if (cancelled && cancelled()) { stats.stop = StopReason::cancelled; break; }
+    clock::Span sample_span("sample");
     const int32_t token = sampler_.sample(std::span<const float>(logits_.data(), logits_.size()));
+    sample_span.end();
+    clock::moment(std::span<const float>(logits_.data(), logits_.size()), token, sampler_.candidates(), tok_);
+    clock::end_tick(n_past_, n_past_ * cache_.bytes_per_position());
     sampler_.accept(token);
     ++stats.generated_tokens;
     stats.tokens.push_back(token);
@@ -98,6 +105,7 @@ GenerationStats Session::generate(const GenerateParams& params,
     if (!keep_going) { stats.stop = StopReason::cancelled; break; }
     if (n_past_ >= cache_.max_positions()) { stats.stop = StopReason::context_full; break; }
     // The next tick: process the sampled token to get the next position's logits.
+    clock::begin_tick(clock::Phase::decode, 1, n_past_);
     Batch batch;
     batch.add(token, int32_t(n_past_), kSeq, true);
     model_.forward(batch, cache_, logits_);
@@ -105,6 +113,7 @@ GenerationStats Session::generate(const GenerateParams& params,
     ++tokens_processed_;
     ++stats.tokens_in_cache;
   }
+  clock::end_tick(n_past_, n_past_ * cache_.bytes_per_position());  // a forward pass never sampled
   if (stats.stop != StopReason::stop_string) emit(stops.push(decoder.flush()) + stops.flush());
   stats.generate_seconds = seconds_since(t0);
   return stats;
