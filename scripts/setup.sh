@@ -10,6 +10,7 @@ DEB_PACKAGES=(
   libpcre2-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev googletest
   python3 python3-venv python3-pip
   fortunes     # real English text for tests and examples
+  chromium     # headless browser for the clock report test (tests/python/test_report_browser.py)
 )
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

@@ -63,8 +63,8 @@ const char* const kReportPage = R"TOCKPAGE(<!doctype html>
     <div id="timeline"></div>
   </section>
   <section class="card" id="ops-card">
-    <h2>Time per op</h2>
-    <div class="sub">Share of all tick time, summed over layers. Decode and prefill shown separately.</div>
+    <h2>Time per op <span class="legend"><span><i class="sw" style="background:var(--decode)"></i>decode</span><span><i class="sw" style="background:var(--prefill)"></i>prefill</span></span></h2>
+    <div class="sub">Share of all tick time, summed over layers.</div>
     <div id="ops"></div>
   </section>
   <section class="card" id="layers-card">
@@ -141,7 +141,7 @@ function drawHeader() {
   document.getElementById("title-sub").textContent = o.command ? "· tock " + o.command : "";
   const parts = [];
   if (o.model) parts.push("model " + o.model.split("/").pop());
-  if (o.sampling) parts.push("temperature " + o.sampling.temperature + (o.sampling.temperature <= 0 ? " (greedy)" : ", top-k " + o.sampling.top_k + ", top-p " + o.sampling.top_p + ", seed " + o.sampling.seed));
+  if (o.sampling) parts.push("temperature " + +o.sampling.temperature.toFixed(3) + (o.sampling.temperature <= 0 ? " (greedy)" : ", top-k " + o.sampling.top_k + ", top-p " + +o.sampling.top_p.toFixed(3) + ", min-p " + +o.sampling.min_p.toFixed(3) + ", seed " + o.sampling.seed));
   parts.push(T.length + " ticks");
   document.getElementById("meta").textContent = parts.join(" · ");
   const stats = document.getElementById("stats");
@@ -235,7 +235,7 @@ function drawLayers() {
   for (let i = 0; i <= 4; ++i) {
     const y = Tp + ih - ih * i / 4;
     el("svg:line", {x1: L, x2: W - R, y1: y, y2: y, stroke: "#eef0f4"}, svg);
-    el("svg:text", {x: L - 6, y: y + 4, "text-anchor": "end"}, svg, fmt(ymax * i / 4, 0));
+    el("svg:text", {x: L - 6, y: y + 4, "text-anchor": "end"}, svg, fmt(ymax * i / 4, ymax < 100 ? 1 : 0));
   }
   v.forEach((ms, l) => {
     const h = ih * ms / ymax;
