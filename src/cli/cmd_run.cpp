@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <sstream>
 
@@ -39,14 +40,18 @@ Action add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Generate text from a prompt (prints only the generated text)");
   auto f = std::make_shared<RunFlags>();
   cmd->add_option("-p,--prompt", f->prompt, "the prompt");
-  cmd->add_option("-f,--file", f->prompt_file, "read the prompt from a file");
+  cmd->add_option("-f,--file", f->prompt_file, "read the prompt from a file (- = standard input)");
   cmd->add_flag("--chat", f->chat, "wrap the prompt as a user message in the chat template");
   f->gen.add_to(*cmd);
   f->clock.add_to(*cmd);
   return [f]() -> int {
     if (f->prompt.empty() == f->prompt_file.empty()) fail("run: give exactly one of -p PROMPT or -f FILE");
     std::string prompt = f->prompt;
-    if (!f->prompt_file.empty()) {
+    if (f->prompt_file == "-") {
+      std::ostringstream ss;
+      ss << std::cin.rdbuf();
+      prompt = ss.str();
+    } else if (!f->prompt_file.empty()) {
       std::ifstream in(f->prompt_file, std::ios::binary);
       if (!in) fail("run: cannot read prompt file ", f->prompt_file);
       std::ostringstream ss;

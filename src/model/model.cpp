@@ -7,6 +7,7 @@
 
 #include "clock/trace.hpp"
 #include "core/error.hpp"
+#include "core/thread_pool.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/dequantize.hpp"
@@ -47,7 +48,18 @@ void Model::Scratch::resize(const ModelConfig& c, int64_t T, int64_t n_kv_max) {
 
 void Model::linear(const TensorView& W, const TensorView& b, const float* x, float* y, int64_t T) {
   if (options_.path == ComputePath::exact) {
-    matmul_ref(W, x, y, T);
+    // The reference kernel, with W's rows split over the threads (each range is itself a
+    // plain reference matmul), one activation row at a time so each output range is contiguous.
+    const int64_t N = W.ne[1];
+    for (int64_t t = 0; t < T; ++t) {
+      thread_pool().parallel_for(N, [&](int64_t n0, int64_t n1) {
+        TensorView rows = W;
+        rows.ne[1] = n1 - n0;
+        rows.data = W.row(n0);
+        rows.nbytes = size_t(n1 - n0) * W.row_bytes();
+        matmul_ref(rows, x + t * W.ne[0], y + t * N + n0, 1);
+      }, 64);
+    }
   } else {
     matmul(W, x, y, T);
   }
