@@ -8,6 +8,13 @@
 namespace tock::clock {
 namespace {
 
+// The largest logit (a plain loop: the value stays in a register).
+float max_of(std::span<const float> z) {
+  float m = -INFINITY;
+  for (float x : z) m = x > m ? x : m;
+  return m;
+}
+
 // The k largest logits (ties to the lower id), best first: one pass with a small sorted list, no
 // allocation proportional to V (the softmax is monotonic, so top logits are top probabilities).
 std::vector<int32_t> top_ids(std::span<const float> z, int k) {
@@ -36,17 +43,17 @@ Moment compute_moment(std::span<const float> logits, int32_t token, std::span<co
   m.logit = logits[size_t(token)];
   // One exp per logit: with u_i = z_i - max and S = sum_i e^{u_i},
   //   p_i = e^{u_i} / S,   H = -sum_i p_i (u_i - ln S) = ln S - (sum_i e^{u_i} u_i) / S.
-  float mx = -INFINITY;
-  for (float z : logits) mx = std::max(mx, z);
+  const float mx = max_of(logits);
+  const size_t V = logits.size();
   double S = 0, Su = 0;
-  for (float z : logits) {
-    const float u = z - mx;
-    const float e = std::exp(u);  // float exp: ~4x faster than double; p keeps ~1e-7 relative error
+  for (size_t i = 0; i < V; ++i) {
+    const float u = logits[i] - mx;
+    const float e = std::exp(u);  // float exp: ~2x faster than double, ~1e-7 relative error
     S += double(e);
     Su += double(e) * double(u);
   }
   const double log_S = std::log(S);
-  auto prob = [&](int32_t id) { return std::exp(double(logits[size_t(id)] - mx) - log_S); };
+  auto prob = [&logits, mx, log_S](int32_t id) { return std::exp(double(logits[size_t(id)] - mx) - log_S); };
   m.p = prob(token);
   m.entropy = std::max(0.0, log_S - Su / S);
   for (int32_t id : top_ids(logits, k)) m.top.push_back({id, prob(id), {}});

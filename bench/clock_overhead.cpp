@@ -1,0 +1,69 @@
+// The clock's cost: decode speed with tracing off and on (per-op spans, moments), alternating
+// the two so drift hits both equally, medians reported; and the cost of one hook when off.
+// Usage: bench_clock_overhead [MODEL] [ROUNDS=7] [TOKENS=64]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "clock/trace.hpp"
+#include "io/model_cache.hpp"
+#include "runtime/generation.hpp"
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string path = tock::resolve_model_path(argc > 1 ? argv[1] : "");
+  const int rounds = argc > 2 ? std::atoi(argv[2]) : 7;
+  const int tokens = argc > 3 ? std::atoi(argv[3]) : 64;
+  auto model = tock::Model::load(path);
+  auto tok = tock::Tokenizer::from_gguf(model->file());
+  tock::SamplerParams sp;
+  sp.temperature = 0;
+  tock::GenerateParams gp;
+  gp.max_tokens = tokens;
+  gp.ignore_eos = true;
+  const std::string prompt = "The history of timekeeping, from sundials to atomic clocks,";
+
+  // One hook when off: a Lap with a mark, as the model's layer loop pays it.
+  {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int n = 50'000'000;
+    for (int i = 0; i < n; ++i) {
+      tock::clock::Lap lap("layer", "layer", i);
+      lap.mark("op");
+    }
+    const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("hook off: %.2f ns per Lap + mark (%d iterations)\n", ns / n, n);
+  }
+
+  std::vector<double> off, on;
+  size_t spans = 0;
+  for (int r = 0; r < 2 * rounds + 1; ++r) {
+    const bool traced = r % 2 == 1;
+    tock::Session s(*model, *tok, sp, 0);
+    if (traced) tock::clock::start();
+    const tock::GenerationStats st = s.run(prompt, gp, [](std::string_view) { return true; });
+    if (traced) spans = tock::clock::stop().spans.size();
+    if (r == 0) continue;  // warm-up
+    const double ms_per_token = st.generate_seconds * 1e3 / double(st.generated_tokens);
+    (traced ? on : off).push_back(ms_per_token);
+    std::printf("round %2d  tracing %-3s  decode %.3f ms/token\n", r, traced ? "on" : "off", ms_per_token);
+  }
+  const double a = median(off), b = median(on);
+  std::printf("\nmodel %s, %d tokens greedy, %d rounds each (alternating), %zu spans per traced run\n",
+              path.c_str(), tokens, rounds, spans);
+  std::printf("decode median: off %.3f ms/token (%.1f tok/s), on %.3f ms/token (%.1f tok/s): overhead %+.2f%%\n",
+              a, 1e3 / a, b, 1e3 / b, 100.0 * (b - a) / a);
+  return 0;
+}
