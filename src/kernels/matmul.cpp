@@ -31,12 +31,7 @@ RowKernel row_kernel(DType t, Isa isa) {
 
 // Bytes of one activation row in format f.
 size_t act_row_bytes(ActFormat f, int64_t K) {
-  switch (f) {
-    case ActFormat::Q8_32: return size_t(K / 32) * sizeof(BlockQ8_32);
-    case ActFormat::Q8_K: return size_t(K / QK_K) * sizeof(BlockQ8_K);
-    case ActFormat::F32: break;
-  }
-  return size_t(K) * sizeof(float);
+  return f == ActFormat::Q16_32 ? size_t(K / 32) * sizeof(BlockQ16_32) : size_t(K) * sizeof(float);
 }
 
 // Reused between calls on the same thread: no allocation once it has grown.
@@ -49,12 +44,8 @@ const uint8_t* prepare_activations(ActFormat f, const float* x, int64_t T, int64
   if (t_act_scratch.size() < row * size_t(T)) t_act_scratch.resize(row * size_t(T));
   uint8_t* base = t_act_scratch.data();
   auto quantize = [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      if (f == ActFormat::Q8_32)
-        quantize_row_q8_32(x + t * K, reinterpret_cast<BlockQ8_32*>(base + size_t(t) * row), K);
-      else
-        quantize_row_q8_k(x + t * K, reinterpret_cast<BlockQ8_K*>(base + size_t(t) * row), K);
-    }
+    for (int64_t t = t0; t < t1; ++t)
+      quantize_row_q16_32(x + t * K, reinterpret_cast<BlockQ16_32*>(base + size_t(t) * row), K);
   };
   if (T * K >= 16384)
     parallel_for(T, quantize);

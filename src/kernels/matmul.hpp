@@ -1,5 +1,5 @@
 // Linear layers straight from the weights' stored format: y = x · Wᵀ.
-// The fast path quantizes x to 8-bit blocks and uses integer dot products (AVX-512 VNNI,
+// The fast path quantizes x to 16-bit blocks and uses integer dot products (AVX-512 VNNI,
 // AVX2 or scalar, chosen at run time) for quantized W, f32 FMA for F32/F16/BF16 W; threads
 // split the N rows of W. matmul_ref is the plain reference: dequantize each row, f32 dot.
 // Not here: attention or any op other than x · Wᵀ.

@@ -1,10 +1,11 @@
-// AVX2 row kernels (AVX2 + FMA + F16C). Quantized weights: unsigned/signed byte products via
-// vpmaddubsw + vpmaddwd, exact in i32 per block, scaled in f32 (same integers as the scalar
-// kernels). Float weights: 8-wide FMA. Types without a kernel here fall back to scalar.
+// AVX2 row kernels (AVX2 + FMA + F16C). Quantized weights (32-block formats): weight codes
+// widened to int16, times the int16 activations with vpmaddwd, exact in i32 lanes per block,
+// scaled in f32 (same integers as the scalar kernels). K-quants use the scalar kernels for now. Float weights: 8-wide FMA. Types without a kernel here fall back to scalar.
 // Compiled with a target pragma after the includes; only this file's own functions get it.
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 #include "core/block_formats.hpp"
 #include "kernels/matmul_kernels.hpp"
@@ -25,92 +26,115 @@ inline float hsum(__m256 v) {
 
 inline float half(uint16_t h) { return _cvtsh_ss(h); }
 
-// 16 bytes of nibbles -> 32 bytes 0..15: low nibbles first (elements 0..15), then high.
-inline __m256i unpack_nibbles(const uint8_t* qs) {
-  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
-  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
-}
-
-// Σ u8·s8 over 32 bytes as 8 i32 lanes.
-inline __m256i dot_u8s8(__m256i u, __m256i s) {
-  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
-}
-
-template <int NT>
-struct Q4_0Tile {
-  static void run(int64_t K, const uint8_t* w, const void* const* x, float* out) {
-    const auto* wb = reinterpret_cast<const BlockQ4_0*>(w);
-    const BlockQ8_32* xb[NT];
-    __m256 acc[NT];
-    for (int t = 0; t < NT; ++t) {
-      xb[t] = static_cast<const BlockQ8_32*>(x[t]);
-      acc[t] = _mm256_setzero_ps();
-    }
-    for (int64_t b = 0; b < K / 32; ++b) {
-      const __m256i q = unpack_nibbles(wb[b].qs);
-      const float dw = half(wb[b].d);
-      for (int t = 0; t < NT; ++t) {
-        const BlockQ8_32& xt = xb[t][b];
-        const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt.qs));
-        // Σ(q−8)·x = Σq·x − 8·Σx: subtracting Σx from each of the 8 lanes.
-        const __m256i p = _mm256_sub_epi32(dot_u8s8(q, xq), _mm256_set1_epi32(xt.isum));
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xt.d), _mm256_cvtepi32_ps(p), acc[t]);
-      }
-    }
-    for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
-  }
+// A 32-block of weights as int16 codes: lo holds elements 0..15, hi 16..31, with any per-format
+// offset (−8 for Q4_0, −16 for Q5_0) already subtracted, so Σ lo·x + hi·x is the scalar kernels'
+// integer s. kMin: the format has y = d·q + m, whose m·dx·Σq_x term is added in f32.
+struct Codes {
+  __m256i lo, hi;
 };
 
-template <int NT>
-struct Q4_1Tile {
-  static void run(int64_t K, const uint8_t* w, const void* const* x, float* out) {
-    const auto* wb = reinterpret_cast<const BlockQ4_1*>(w);
-    const BlockQ8_32* xb[NT];
-    __m256 acc[NT];
-    float mins[NT];
-    for (int t = 0; t < NT; ++t) {
-      xb[t] = static_cast<const BlockQ8_32*>(x[t]);
-      acc[t] = _mm256_setzero_ps();
-      mins[t] = 0.0f;
-    }
-    for (int64_t b = 0; b < K / 32; ++b) {
-      const __m256i q = unpack_nibbles(wb[b].qs);
-      const float dw = half(wb[b].d), mw = half(wb[b].m);
-      for (int t = 0; t < NT; ++t) {
-        const BlockQ8_32& xt = xb[t][b];
-        const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt.qs));
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xt.d), _mm256_cvtepi32_ps(dot_u8s8(q, xq)), acc[t]);
-        mins[t] += mw * xt.d * float(xt.isum);
-      }
-    }
-    for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]) + mins[t];
+// 16 bytes of nibbles -> elements 0..15 (low nibbles) and 16..31 (high nibbles) as int16.
+inline Codes nibbles(const uint8_t* qs) {
+  const __m256i r = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  return {_mm256_and_si256(r, _mm256_set1_epi16(0x0F)), _mm256_srli_epi16(r, 4)};
+}
+
+// Q5: 16 in every int16 lane i whose bit i is set in the 16-bit mask bits.
+inline __m256i fifth_bit(uint32_t bits) {
+  const __m256i lane_bit = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096,
+                                             8192, 16384, -32768);
+  const __m256i set = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16(short(bits)), lane_bit), lane_bit);
+  return _mm256_and_si256(set, _mm256_set1_epi16(16));
+}
+
+inline Codes q5_codes(const uint8_t* qs, const uint8_t* qh_bytes, short bias) {
+  uint32_t qh;
+  std::memcpy(&qh, qh_bytes, 4);
+  Codes c = nibbles(qs);
+  const __m256i b = _mm256_set1_epi16(bias);
+  c.lo = _mm256_sub_epi16(_mm256_or_si256(c.lo, fifth_bit(qh & 0xFFFF)), b);
+  c.hi = _mm256_sub_epi16(_mm256_or_si256(c.hi, fifth_bit(qh >> 16)), b);
+  return c;
+}
+
+struct Q8_0F {
+  using Block = BlockQ8_0;
+  static constexpr bool kMin = false;
+  static Codes codes(const Block& b) {
+    return {_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs))),
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 16)))};
   }
+  static float min(const Block&) { return 0.0f; }
+};
+struct Q4_0F {
+  using Block = BlockQ4_0;
+  static constexpr bool kMin = false;
+  static Codes codes(const Block& b) {
+    const Codes c = nibbles(b.qs);
+    const __m256i eight = _mm256_set1_epi16(8);
+    return {_mm256_sub_epi16(c.lo, eight), _mm256_sub_epi16(c.hi, eight)};
+  }
+  static float min(const Block&) { return 0.0f; }
+};
+struct Q4_1F {
+  using Block = BlockQ4_1;
+  static constexpr bool kMin = true;
+  static Codes codes(const Block& b) { return nibbles(b.qs); }
+  static float min(const Block& b) { return half(b.m); }
+};
+struct Q5_0F {
+  using Block = BlockQ5_0;
+  static constexpr bool kMin = false;
+  static Codes codes(const Block& b) { return q5_codes(b.qs, b.qh, 16); }
+  static float min(const Block&) { return 0.0f; }
+};
+struct Q5_1F {
+  using Block = BlockQ5_1;
+  static constexpr bool kMin = true;
+  static Codes codes(const Block& b) { return q5_codes(b.qs, b.qh, 0); }
+  static float min(const Block& b) { return half(b.m); }
 };
 
-template <int NT>
-struct Q8_0Tile {
-  static void run(int64_t K, const uint8_t* w, const void* const* x, float* out) {
-    const auto* wb = reinterpret_cast<const BlockQ8_0*>(w);
-    const BlockQ8_32* xb[NT];
-    __m256 acc[NT];
-    for (int t = 0; t < NT; ++t) {
-      xb[t] = static_cast<const BlockQ8_32*>(x[t]);
-      acc[t] = _mm256_setzero_ps();
-    }
-    for (int64_t b = 0; b < K / 32; ++b) {
-      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs));
-      const __m256i aq = _mm256_sign_epi8(q, q);  // |w| as u8 (|−128| = 128 fits)
-      const float dw = half(wb[b].d);
+// Σ w·x over one 32-block as 8 i32 lanes (each lane exact: |4 products| < 2³¹).
+inline __m256i block_dot(const Codes& w, const BlockQ16_32& x) {
+  const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs));
+  const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 16));
+  return _mm256_add_epi32(_mm256_madd_epi16(w.lo, x0), _mm256_madd_epi16(w.hi, x1));
+}
+
+template <typename F>
+struct QTile {
+  template <int NT>
+  struct Tile {
+    static void run(int64_t K, const uint8_t* w, const void* const* x, float* out) {
+      const auto* wb = reinterpret_cast<const typename F::Block*>(w);
+      const BlockQ16_32* xb[NT];
+      __m256 acc0[NT], acc1[NT];  // even and odd blocks: two chains hide the FMA latency
+      float mins[NT];
       for (int t = 0; t < NT; ++t) {
-        const BlockQ8_32& xt = xb[t][b];
-        const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt.qs));
-        const __m256i p = dot_u8s8(aq, _mm256_sign_epi8(xq, q));  // |w|·(x·sign w) = w·x
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xt.d), _mm256_cvtepi32_ps(p), acc[t]);
+        xb[t] = static_cast<const BlockQ16_32*>(x[t]);
+        acc0[t] = acc1[t] = _mm256_setzero_ps();
+        mins[t] = 0.0f;
       }
+      auto step = [&](int64_t b, __m256* acc) {
+        const Codes q = F::codes(wb[b]);
+        const float dw = half(wb[b].d);
+        for (int t = 0; t < NT; ++t) {
+          const BlockQ16_32& xt = xb[t][b];
+          acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xt.d), _mm256_cvtepi32_ps(block_dot(q, xt)), acc[t]);
+          if constexpr (F::kMin) mins[t] += F::min(wb[b]) * xt.d * float(xt.isum);
+        }
+      };
+      const int64_t nb = K / 32;
+      int64_t b = 0;
+      for (; b + 2 <= nb; b += 2) {
+        step(b, acc0);
+        step(b + 1, acc1);
+      }
+      if (b < nb) step(b, acc0);
+      for (int t = 0; t < NT; ++t) out[t] = hsum(_mm256_add_ps(acc0[t], acc1[t])) + mins[t];
     }
-    for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
-  }
+  };
 };
 
 // ---- float weights -----------------------------------------------------------------------
@@ -192,9 +216,11 @@ RowKernel row_kernel_avx2(DType t) {
     case DType::F32: return {ActFormat::F32, rows<FloatRows<LoadF32>::Tile>};
     case DType::F16: return {ActFormat::F32, rows<FloatRows<LoadF16>::Tile>};
     case DType::BF16: return {ActFormat::F32, rows<FloatRows<LoadBF16>::Tile>};
-    case DType::Q8_0: return {ActFormat::Q8_32, rows<Q8_0Tile>};
-    case DType::Q4_0: return {ActFormat::Q8_32, rows<Q4_0Tile>};
-    case DType::Q4_1: return {ActFormat::Q8_32, rows<Q4_1Tile>};
+    case DType::Q8_0: return {ActFormat::Q16_32, rows<QTile<Q8_0F>::Tile>};
+    case DType::Q4_0: return {ActFormat::Q16_32, rows<QTile<Q4_0F>::Tile>};
+    case DType::Q4_1: return {ActFormat::Q16_32, rows<QTile<Q4_1F>::Tile>};
+    case DType::Q5_0: return {ActFormat::Q16_32, rows<QTile<Q5_0F>::Tile>};
+    case DType::Q5_1: return {ActFormat::Q16_32, rows<QTile<Q5_1F>::Tile>};
     default: return row_kernel_scalar(t);
   }
 }

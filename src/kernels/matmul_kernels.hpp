@@ -11,9 +11,8 @@ namespace tock {
 
 // How a kernel wants its activation rows.
 enum class ActFormat {
-  F32,    // the f32 row as given (float weights)
-  Q8_32,  // BlockQ8_32 per 32 values (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 weights)
-  Q8_K,   // BlockQ8_K per 256 values (K-quant weights)
+  F32,     // the f32 row as given (float weights)
+  Q16_32,  // BlockQ16_32 per 32 values (every quantized weight type)
 };
 
 constexpr int kMaxRows = 4;  // activation rows per weight-row load (the T tile)

@@ -4,14 +4,19 @@
 //
 // Tolerances:
 //  - Exactness: the fast path computes Σ w̃·x̃ where w̃ is the dequantized weight and x̃ the
-//    activation after its 8-bit round trip (x̃ = d·q, x itself for float weights). So it must
+//    activation after its 16-bit round trip (x̃ = d·q, x itself for float weights). So it must
 //    match matmul_ref(W, x̃) to f32 rounding: |Δ| ≤ 1e-5 · Σ|w̃·x̃| per output (a few ulps over
 //    K/32..K partial sums; Σ|w̃·x̃| is the scale that bounds rounding under cancellation).
 //    SIMD vs scalar kernels: the same bound (same integers, another f32 summation order).
-//  - Quantization error, vs matmul_ref(W, x) on N = 576 outputs: ≤ 1e-2 · max|y_ref|. Each x
-//    is rounded to a step d = amax/127 of its block, an error uniform in ±d/2, i.e. ~0.4% of
-//    x's spread for uniform x; over K random weights that is ~0.4% of a typical output, ~0.13%
-//    of max|y| over 576 outputs, and its largest of 576 ~4σ ≈ 0.5%: 1e-2 leaves 2x headroom.
+//  - Quantization error, vs matmul_ref(W, x) on N = 576 outputs: ≤ 1e-4 · max|y_ref|. Each x
+//    (uniform in ±1, so amax ≈ 1) is rounded to a step d = amax/32767 of its block, an error
+//    uniform in ±d/2: σ = d/√12 ≈ 8.8e-6, i.e. 1.5e-5 of x's σ (0.577). Over K random weights
+//    the output error is then ~1.5e-5 of a typical output's σ; the largest of 576 errors (~3.5σ)
+//    is ~5e-5 of a typical output, ~2e-5 of max|y| (≈ 3σ_y): 1e-4 leaves 5x headroom. (8-bit
+//    activations, step amax/127, were 258x worse and needed 1e-2.) The f32 rounding inside the
+//    kernels (~1e-7 relative) is far below this.
+//  - Extreme codes (every weight at its largest magnitude, |x| = amax everywhere, all products of
+//    one sign) must still match matmul_ref(W, x̃) to f32 rounding: no i32 partial sum wraps.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -98,19 +103,14 @@ double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
 std::vector<float> round_trip(DType t, const std::vector<float>& x, int64_t K) {
   std::vector<float> out(x.size());
   const int64_t T = int64_t(x.size()) / K;
-  const bool k_quant = dtype_info(t).block_size == 256;
   for (int64_t r = 0; r < T; ++r) {
     const float* xr = x.data() + r * K;
     float* o = out.data() + r * K;
     if (t == DType::F32 || t == DType::F16 || t == DType::BF16) {
       std::copy(xr, xr + K, o);
-    } else if (k_quant) {
-      std::vector<BlockQ8_K> b(static_cast<size_t>(K / 256));
-      quantize_row_q8_k(xr, b.data(), K);
-      for (int64_t k = 0; k < K; ++k) o[k] = b[size_t(k / 256)].d * b[size_t(k / 256)].qs[k % 256];
     } else {
-      std::vector<BlockQ8_32> b(static_cast<size_t>(K / 32));
-      quantize_row_q8_32(xr, b.data(), K);
+      std::vector<BlockQ16_32> b(static_cast<size_t>(K / 32));
+      quantize_row_q16_32(xr, b.data(), K);
       for (int64_t k = 0; k < K; ++k) o[k] = b[size_t(k / 32)].d * b[size_t(k / 32)].qs[k % 32];
     }
   }
@@ -175,7 +175,7 @@ TEST_P(MatmulType, MatchesReferenceAndScalarAtEveryIsaOnAwkwardSizes) {
         matmul_isa(Isa::Scalar, W, x.data(), scalar.data(), T);
         EXPECT_LE(max_rel(scalar, ref_q, scale), 1e-5) << "scalar vs matmul_ref on round-tripped x";
         if (N == 576) {
-          const double tol = is_float_type(type) ? 1e-5 : 1e-2;
+          const double tol = is_float_type(type) ? 1e-5 : 1e-4;
           EXPECT_LE(max_diff(scalar, ref) / std::max(max_abs(ref), 1e-30), tol) << "scalar vs matmul_ref";
         }
         for (Isa isa : isas_here()) {
@@ -246,36 +246,74 @@ TEST(Matmul, UnavailableIsaIsAnError) {
   EXPECT_THROW(matmul_isa(Isa::Avx512, view(DType::Q8_0, 32, 1, w), x.data(), y.data(), 1), Error);
 }
 
-TEST(QuantizeActivations, Q8_32HandWorked) {
-  // amax = 2 -> d = 2/127; x/d rounds half away from zero: 1 -> 63.5 -> 64.
-  std::vector<float> x(32, 0.0f);
+TEST(QuantizeActivations, Q16_32HandWorked) {
+  // amax = 2 -> d = 2/32767; x/d rounds half away from zero: 1 -> 16383.5 -> 16384.
+  std::vector<float> x(64, 0.0f);
   x[0] = 1.0f;
   x[1] = -2.0f;
-  x[31] = 0.5f;  // 31.75 -> 32
-  BlockQ8_32 b;
-  quantize_row_q8_32(x.data(), &b, 32);
-  EXPECT_FLOAT_EQ(b.d, 2.0f / 127.0f);
-  EXPECT_EQ(b.qs[0], 64);
-  EXPECT_EQ(b.qs[1], -127);
-  EXPECT_EQ(b.qs[31], 32);
-  EXPECT_EQ(b.qs[5], 0);
-  EXPECT_EQ(b.isum, 64 - 127 + 32);
+  x[31] = 0.5f;   // 8191.75 -> 8192
+  x[30] = -1.0f;  // -16383.5 -> -16384
+  x[32] = 3.0f;   // second block: its own scale
+  x[33] = 1e-4f;  // 1e-4 / (3/32767) = 1.09 -> 1
+  BlockQ16_32 b[2];
+  quantize_row_q16_32(x.data(), b, 64);
+  EXPECT_FLOAT_EQ(b[0].d, 2.0f / 32767.0f);
+  EXPECT_EQ(b[0].qs[0], 16384);
+  EXPECT_EQ(b[0].qs[1], -32767);
+  EXPECT_EQ(b[0].qs[31], 8192);
+  EXPECT_EQ(b[0].qs[30], -16384);
+  EXPECT_EQ(b[0].qs[5], 0);
+  EXPECT_EQ(b[0].isum, 16384 - 32767 + 8192 - 16384);
+  EXPECT_FLOAT_EQ(b[1].d, 3.0f / 32767.0f);
+  EXPECT_EQ(b[1].qs[0], 32767);
+  EXPECT_EQ(b[1].qs[1], 1);
+  EXPECT_EQ(b[1].isum, 32768);
 }
 
-TEST(QuantizeActivations, Q8_KSumsPer16AndZeroRow) {
-  std::vector<float> x(256);
-  for (int i = 0; i < 256; ++i) x[size_t(i)] = float(i % 16) - 7.5f;
-  BlockQ8_K b;
-  quantize_row_q8_k(x.data(), &b, 256);
-  for (int g = 0; g < 16; ++g) {
-    int s = 0;
-    for (int i = 0; i < 16; ++i) s += b.qs[g * 16 + i];
-    EXPECT_EQ(b.bsums[g], s);
-  }
-  std::vector<float> zero(256, 0.0f);
-  quantize_row_q8_k(zero.data(), &b, 256);
+TEST(QuantizeActivations, ZeroBlockHasZeroScaleAndCodes) {
+  std::vector<float> zero(32, 0.0f);
+  BlockQ16_32 b;
+  quantize_row_q16_32(zero.data(), &b, 32);
   EXPECT_EQ(b.d, 0.0f);
-  for (int8_t q : b.qs) EXPECT_EQ(q, 0);
+  EXPECT_EQ(b.isum, 0);
+  for (int16_t q : b.qs) EXPECT_EQ(q, 0);
+}
+
+// Every quant byte set to fill (0x00, 0xFF, 0x80: the largest codes, and Q6_K's scale −128),
+// with valid f16 scales; x = ±1 everywhere, so |q_x| = 32767 and the products of a row share a
+// sign. The integer partial sums are then at their largest; any i32 wrap would show.
+TEST_P(MatmulType, ExtremeCodesAndActivationsDoNotOverflow) {
+  const DType type = GetParam();
+  if (is_float_type(type)) GTEST_SKIP() << "no integer path";
+  const int64_t K = 512, N = 3, T = 2;
+  std::mt19937 rng(5);
+  for (int fill : {0x00, 0xFF, 0x80}) {
+    auto w = random_weights(type, K, N, rng);
+    const auto fields = random_weights(type, K, N, rng);  // same layout: copy back only the f16 fields
+    std::memset(w.data(), fill, w.size());
+    const DTypeInfo& info = dtype_info(type);
+    for (size_t off = 0; off < w.size(); off += info.block_bytes) {
+      const bool has_two = type == DType::Q4_1 || type == DType::Q5_1 || type == DType::Q4_K || type == DType::Q5_K;
+      const size_t at = type == DType::Q6_K ? info.block_bytes - 2 : 0;
+      std::memcpy(&w[off + at], &fields[off + at], has_two ? 4 : 2);
+    }
+    std::vector<float> x(size_t(T * K));
+    for (int64_t k = 0; k < K; ++k) {
+      x[size_t(k)] = 1.0f;
+      x[size_t(K + k)] = -1.0f;
+    }
+    SCOPED_TRACE(::testing::Message() << dtype_name(type) << " fill=" << fill);
+    const TensorView W = view(type, K, N, w);
+    const auto xq = round_trip(type, x, K);
+    const auto scale = abs_scale(W, xq, T);
+    std::vector<float> ref_q(size_t(T * N));
+    matmul_ref(W, xq.data(), ref_q.data(), T);
+    for (Isa isa : isas_here()) {
+      std::vector<float> fast(size_t(T * N), NAN);
+      matmul_isa(isa, W, x.data(), fast.data(), T);
+      EXPECT_LE(max_rel(fast, ref_q, scale), 1e-5) << isa_name(isa) << " vs matmul_ref on round-tripped x";
+    }
+  }
 }
 
 }  // namespace
