@@ -106,3 +106,19 @@ def test_reset_and_exit_on_end_of_input():
     assert len(turns) == 2
     # After /reset the same message is processed from scratch: same token count, same context.
     assert turns[0][0] == turns[1][0] and turns[0][3] == turns[1][3]
+
+
+def test_ctrl_c_stops_the_reply_not_the_program():
+    import signal
+    model = require_model()
+    p = Pty([TOCK_BIN, "chat", "-m", model, "--temp", "0", "-n", "-1", "--ignore-eos", "-v"])
+    p.read_until(rb"> ")
+    p.send("Write a very long story about the sea.\n")
+    p.read_until(rb"\w+ \w+ \w+")  # the reply is streaming
+    p.proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    p.read_until(rb"\(stopped\)")
+    p.read_until(rb"> ")
+    assert p.proc.poll() is None  # still running, back at the prompt
+    p.send("/exit\n")
+    p.close()
+    assert p.proc.returncode == 0
