@@ -9,6 +9,7 @@ DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libpcre2-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev googletest
   python3 python3-venv python3-pip
+  libutf8proc-dev  # Unicode NFC in text cleaning (tock data prepare)
   fortunes     # real English text for tests and examples
   chromium     # headless browser for the clock report test (tests/python/test_report_browser.py)
 )
