@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
       {"run", tock::cli::add_run_command(app)},
       {"chat", tock::cli::add_chat_command(app)},
       {"report", tock::cli::add_report_command(app)},
+      {"tokenizer", tock::cli::add_tokenizer_command(app)},
+      {"data", tock::cli::add_data_command(app)},
   };
 
   try {
