@@ -1,7 +1,9 @@
 // The moment's numbers against hand-worked distributions.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "clock/moment.hpp"
@@ -58,6 +60,38 @@ TEST(Moment, RecordsTheSamplersFinalDistributionWhenItHasSeveralTokens) {
   // Greedy: the sampler's distribution is the argmax alone; nothing extra is recorded.
   const std::vector<IdProb> greedy = {{2, 1.0f}};
   EXPECT_FALSE(compute_moment(z, 2, greedy).has_final);
+}
+
+// The fast passes (vector lanes, polynomial exp, skipped blocks) against the obvious double loop,
+// on vocabulary sizes that are not multiples of the vector width and with masked (-inf) logits.
+TEST(Moment, MatchesADoubleSoftmaxOnLargeAwkwardVocabularies) {
+  std::mt19937 rng(7);
+  for (size_t V : {1u, 7u, 65u, 1000u, 49152u, 49157u}) {
+    std::normal_distribution<float> d(0.0f, 4.0f);
+    std::vector<float> z(V);
+    for (float& x : z) x = d(rng);
+    if (V > 10) z[3] = -INFINITY;
+    if (V > 100) z[V - 1] = z[V / 2] = 25.0f;  // a tie at the top: the lower id ranks first
+    double mx = -INFINITY, S = 0, H = 0;
+    for (float x : z) mx = std::max(mx, double(x));
+    for (float x : z) S += std::exp(double(x) - mx);
+    for (float x : z) {
+      const double p = std::exp(double(x) - mx) / S;
+      if (p > 0) H -= p * std::log(p);
+    }
+    const int32_t token = int32_t(V / 3);
+    const Moment m = compute_moment(z, token, {});
+    EXPECT_NEAR(m.p, std::exp(double(z[size_t(token)]) - mx) / S, 1e-6 * m.p + 1e-12) << V;
+    EXPECT_NEAR(m.entropy, H, 1e-6 * H + 1e-9) << V;
+    std::vector<int32_t> order(V);
+    for (size_t i = 0; i < V; ++i) order[i] = int32_t(i);
+    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return z[size_t(a)] > z[size_t(b)]; });
+    ASSERT_EQ(m.top.size(), std::min<size_t>(V, kTopK)) << V;
+    for (size_t i = 0; i < m.top.size(); ++i) {
+      EXPECT_EQ(m.top[i].id, order[i]) << V << " rank " << i;
+      EXPECT_NEAR(m.top[i].p, std::exp(double(z[size_t(order[i])]) - mx) / S, 1e-6 * m.top[i].p) << V;
+    }
+  }
 }
 
 TEST(Moment, RejectsATokenOutsideTheLogits) {
