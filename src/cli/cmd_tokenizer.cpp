@@ -68,7 +68,9 @@ Action add_tokenizer_command(CLI::App& app) {
       ->required()
       ->check(CLI::Range(256, 1 << 24));
   train->add_option("--special", a->specials,
-                    "Special (control) tokens added after the merges; <|endoftext|> (or the first) is BOS/EOS")
+                    "Special (control) token added after the merges (repeat the flag for more); <|endoftext|> "
+                    "(or the first) is BOS/EOS")
+      ->allow_extra_args(false)
       ->capture_default_str();
   train->add_option("--min-frequency", a->min_frequency, "Do not merge pairs seen fewer times")
       ->capture_default_str()
