@@ -31,7 +31,7 @@ Metrics compute_metrics(const TraceView& t) {
     if (!k.has_moment) continue;
     if (last_end < 0) {
       m.ttft_ms = (end - start) / 1e3;
-    } else {
+    } else if (k.phase != "prefill") {  // a prefill's token opens a new turn (chat): no gap to the last
       m.itl_ms.push_back((end - last_end) / 1e3);
     }
     if (k.phase == "decode") {

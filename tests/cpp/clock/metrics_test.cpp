@@ -31,6 +31,20 @@ TraceView synthetic() {
   return v;
 }
 
+TEST(Metrics, ASecondTurnsPrefillOpensNoGapAndTtftIsTheFirstTurns) {
+  TraceView v = synthetic();  // turn 1 ends at 205 ms; the user types until 5000 ms
+  TickView t;
+  t.index = 6; t.phase = "prefill"; t.ts = 5000e3; t.dur = 50e3; t.tokens = 5; t.has_moment = true;
+  v.ticks.push_back(t);
+  t.index = 7; t.phase = "decode"; t.ts = 5050e3; t.dur = 50e3; t.tokens = 1;
+  v.ticks.push_back(t);
+  const Metrics m = compute_metrics(v);
+  EXPECT_DOUBLE_EQ(m.ttft_ms, 100.0);
+  ASSERT_EQ(m.itl_ms.size(), 5u);  // 10, 20, 30, 40, then 50 after the second prefill
+  EXPECT_DOUBLE_EQ(m.itl_ms[4], 50.0);
+  EXPECT_EQ(m.prefill_tokens, 15);
+}
+
 TEST(Metrics, HandWorkedSyntheticTrace) {
   const Metrics m = compute_metrics(synthetic());
   EXPECT_EQ(m.ticks, 6);
