@@ -3,6 +3,8 @@
 // and weight GB/s (weight bytes per call / time), plus the thread pool's per-call overhead.
 //   bench_matmul [--types Q4_1,Q8_0,...] [--T 1,128,512] [--threads 1,2] [--isa scalar|avx2|avx512]
 //                [--shapes 576x576,576x1536,...] [--min-ms 200]
+// A call's time includes quantizing x to 16-bit blocks (quantize_activations.hpp) for quantized
+// weights, as in the model. Machines are noisy: alternate two binaries and compare medians.
 // Numbers only; never part of the test run.
 #include <algorithm>
 #include <chrono>
@@ -79,7 +81,7 @@ double median_seconds(F&& fn, double min_ms) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  std::vector<std::string> types = {"Q4_1", "Q8_0", "Q4_0", "F16", "BF16", "F32", "Q4_K", "Q6_K"};
+  std::vector<std::string> types = {"Q4_1", "Q8_0", "Q4_0", "Q5_0", "F16", "BF16", "F32", "Q4_K", "Q6_K"};
   std::vector<std::string> Ts = {"1", "128", "512"}, threads = {"1", "2"};
   std::vector<std::string> shapes = {"576x576", "576x1536", "1536x576", "576x49152"};
   tock::Isa isa = tock::active_isa();
