@@ -29,7 +29,7 @@ int run_train(const TrainArgs& a) {
   const Corpus corpus = read_corpus(a.files);
   if (corpus.docs.empty()) fail("tokenizer train: the corpus is empty (", a.files.size(), " file(s), no text after cleaning)");
   BpeTrainer trainer({.vocab_size = a.vocab_size, .specials = a.specials, .min_frequency = a.min_frequency});
-  for (const auto& d : corpus.docs) trainer.add_text(d);
+  trainer.add_texts(corpus.docs);
   const Vocab vocab = trainer.train();
   write_tokenizer_gguf(vocab, a.out, cat("tock-bpe-", vocab.tokens.size()));
   // Load it back as any model's tokenizer would: the file must be usable as written.

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "core/error.hpp"
+#include "core/thread_pool.hpp"
 #include "io/gguf.hpp"
 #include "text/byte_level.hpp"
 #include "text/pretokenizer.hpp"
@@ -68,6 +69,39 @@ void BpeTrainer::add_text(std::string_view text) {
   impl_->scratch.clear();
   impl_->pre.split(text, impl_->scratch);
   for (std::string_view w : impl_->scratch) add_word(w, 1);
+  stats_.count_seconds += seconds_since(t0);
+}
+
+void BpeTrainer::add_texts(const std::vector<std::string>& docs) {
+  const auto t0 = std::chrono::steady_clock::now();
+  // A few chunks per thread: each builds its own table (a copy of every distinct word, so
+  // fewer is cheaper). The totals, and so the merges, do not depend on the chunking.
+  const size_t n_chunks = std::min<size_t>(docs.size(), size_t(thread_count()) * 2);
+  std::vector<TokenIndex> tables(n_chunks);
+  std::vector<std::vector<int64_t>> counts(n_chunks);
+  parallel_for(int64_t(n_chunks), [&](int64_t b, int64_t e) {
+    std::vector<std::string_view> words;
+    for (int64_t c = b; c < e; ++c) {
+      auto& table = tables[size_t(c)];
+      auto& cnt = counts[size_t(c)];
+      for (size_t d = size_t(c) * docs.size() / n_chunks; d < size_t(c + 1) * docs.size() / n_chunks; ++d) {
+        words.clear();
+        impl_->pre.split(docs[d], words);
+        for (std::string_view w : words) {
+          auto it = table.find(w);
+          if (it == table.end()) {
+            table.emplace(std::string(w), int32_t(cnt.size()));
+            cnt.push_back(1);
+          } else {
+            ++cnt[size_t(it->second)];
+          }
+        }
+      }
+    }
+  });
+  for (size_t c = 0; c < n_chunks; ++c)
+    for (const auto& [w, idx] : tables[c]) add_word(w, counts[c][size_t(idx)]);
+  for (const auto& d : docs) stats_.bytes += d.size();
   stats_.count_seconds += seconds_since(t0);
 }
 

@@ -57,6 +57,8 @@ class BpeTrainer {
 
   // Pre-tokenizes one document and counts its words (documents never share a word).
   void add_text(std::string_view text);
+  // add_text for many documents, counted on the thread pool (per-thread tables, then summed).
+  void add_texts(const std::vector<std::string>& docs);
   // Adds a word `count` times, bypassing the pre-tokenizer (tests, word-count files).
   void add_word(std::string_view word, int64_t count);
 
