@@ -124,6 +124,17 @@ TEST(TraceJson, IsAValidChromeTraceWithNestedCompleteEvents) {
   EXPECT_EQ(v.other["command"], "test");
 }
 
+TEST(TraceJson, AttentionWeightsAreWrittenWithFourSignificantDigits) {
+  const nlohmann::json j = to_chrome_json(record_run(true), {});
+  for (const auto& e : j["traceEvents"]) {
+    if (e.value("cat", "") != "attention") continue;
+    // Recorded i/6: 0, 1/6, ..., 5/6 -> 0, 0.1667, 0.3333, 0.5, 0.6667, 0.8333 exactly as text.
+    EXPECT_EQ(e["args"]["weights"].dump(), "[[0.0,0.1667,0.3333],[0.5,0.6667,0.8333]]");
+    return;
+  }
+  FAIL() << "no attention event";
+}
+
 TEST(TraceJson, ParseRejectsAnObjectWithoutEvents) {
   EXPECT_ANY_THROW(parse_trace(nlohmann::json::object()));
   EXPECT_ANY_THROW(parse_trace(nlohmann::json{{"traceEvents", {{{"ph", "X"}}}}}));
