@@ -3,7 +3,12 @@
 # unit tests, reference checks (Python) and the fuzz smoke test under ASan/UBSan.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh release asan || exit 1
+scripts/setup.sh release || exit 1
+# The sanitizer build needs only the unit-test binaries (the Python checks use the release build).
+[ -f build/asan/build.ninja ] || cmake --preset asan >/dev/null || exit 1
+asan_targets=$(ninja -C build/asan -t targets all | grep -Eo '^test_[a-z0-9_]+:' | tr -d ':' | sort -u)
+echo "setup: building preset asan (unit tests: $(echo $asan_targets))"
+cmake --build build/asan --target $asan_targets || exit 1
 export TOCK_PYTHON="$PWD/.venv/bin/python"
 export TOCK_MODEL="$(build/release/tock pull smollm2)" || exit 1
 
