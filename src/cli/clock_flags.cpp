@@ -1,7 +1,9 @@
 #include "cli/clock_flags.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include "clock/metrics.hpp"
 #include "clock/trace.hpp"
@@ -45,6 +47,26 @@ void print_tick(const clock::TickRecord& t) {
   std::fflush(stderr);
 }
 
+// "all" -> {} (every layer); "0,15,20-29" -> {0, 15, 20, ..., 29}.
+std::vector<int32_t> parse_layers(const std::string& spec) {
+  std::vector<int32_t> out;
+  if (spec.empty() || spec == "all") return out;
+  size_t at = 0;
+  while (at <= spec.size()) {
+    const size_t comma = std::min(spec.find(',', at), spec.size());
+    const std::string item = spec.substr(at, comma - at);
+    int a = -1, b = -1;
+    char tail = 0;
+    const int n = std::sscanf(item.c_str(), "%d-%d%c", &a, &b, &tail);
+    if (n == 1 && item.find('-') == std::string::npos) b = a;
+    if (!((n == 1 && b == a) || n == 2) || a < 0 || b < a)
+      fail("--trace-attention: '", item, "' in '", spec, "' is not a layer or a range like 20-29");
+    for (int l = a; l <= b; ++l) out.push_back(l);
+    at = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 void ClockFlags::add_to(CLI::App& cmd) {
@@ -53,15 +75,16 @@ void ClockFlags::add_to(CLI::App& cmd) {
   cmd.add_flag("--metrics", metrics,
                "print time to first token, inter-token latency p50/p90/p99, speeds and time per op");
   cmd.add_flag("--tick", tick, "print each tick (token, latency, probability, entropy) on stderr as it happens");
-  cmd.add_flag("--trace-attention", attention,
-               "also record each tick's per-head attention weights of the last token (large traces)");
+  cmd.add_flag("--trace-attention{all}", attention,
+               "also record each tick's per-head attention weights of the last token (large traces); "
+               "--trace-attention=0,20-29 records only those layers");
 }
 
 void ClockFlags::start() const {
   if (!active()) return;
-  if (attention && trace_path.empty()) fail("--trace-attention needs --trace FILE");
+  if (!attention.empty() && trace_path.empty()) fail("--trace-attention needs --trace FILE");
   clock::on_tick(tick ? clock::on_tick_fn(print_tick) : clock::on_tick_fn{});
-  clock::start({.attention = attention});
+  clock::start({.attention = !attention.empty(), .attention_layers = parse_layers(attention)});
 }
 
 void ClockFlags::finish(const std::string& command, const std::string& model, const std::string& prompt,

@@ -16,10 +16,11 @@ struct ClockFlags {
   std::string trace_path;  // --trace FILE: Chrome trace-event JSON
   bool metrics = false;    // --metrics: TTFT, inter-token latency, speeds, time per op
   bool tick = false;       // --tick: one line per tick on stderr as it happens
-  bool attention = false;  // --trace-attention: per-head attention weights per tick
+  std::string attention;  // --trace-attention[=LAYERS]: per-head attention weights per tick;
+                          // "all" (the bare flag) or layers like "0,15,29" or "20-29"
 
   void add_to(CLI::App& cmd);
-  bool active() const { return !trace_path.empty() || metrics || tick || attention; }
+  bool active() const { return !trace_path.empty() || metrics || tick || !attention.empty(); }
   void start() const;
   // Stops recording; writes the trace and prints the metrics as asked. The run's description
   // (command, model, prompt, sampling) goes into the trace's otherData.

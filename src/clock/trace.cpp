@@ -1,5 +1,6 @@
 #include "clock/trace.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 namespace tock::clock {
@@ -19,6 +20,7 @@ struct Sink {
   TickRecord tick;
   int64_t next_tick = 0;
   std::function<void(const TickRecord&)> listener;
+  std::vector<int32_t> attention_layers;  // empty: every layer
 };
 Sink& sink() {
   static Sink s;
@@ -54,6 +56,7 @@ void start(TraceOptions options) {
   s.tick_open = false;
   s.tick = TickRecord{};
   s.next_tick = 0;
+  s.attention_layers = options.attention_layers;
   detail::g_attention_on.store(options.attention, std::memory_order_relaxed);
   detail::g_on.store(true, std::memory_order_release);
 }
@@ -134,6 +137,8 @@ float* attention_slot_for(int32_t layer, int64_t n_head, int64_t n_kv) {
   Sink& s = sink();
   std::lock_guard lock(s.mu);
   if (!s.tick_open) return nullptr;
+  const auto& only = s.attention_layers;
+  if (!only.empty() && std::find(only.begin(), only.end(), layer) == only.end()) return nullptr;
   // Only the last batch of a tick counts (prefill in chunks): replace this layer's entry.
   auto& att = s.trace.attention;
   if (!att.empty() && att.back().tick == s.tick.index && att.back().layer >= layer) {

@@ -27,6 +27,7 @@ const char* phase_name(Phase p);
 
 struct TraceOptions {
   bool attention = false;  // record per-head attention weights of the last token at each tick
+  std::vector<int32_t> attention_layers = {};  // only these layers' (empty: every layer)
   size_t reserve_spans = 1 << 16;
 };
 

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "clock/report.hpp"
@@ -48,8 +49,8 @@ TEST(Trace, RecordsNothingWhenOff) {
   EXPECT_TRUE(t.ticks.empty());
 }
 
-Trace record_run(bool attention) {
-  start({.attention = attention});
+Trace record_run(bool attention, std::vector<int32_t> layers = {}) {
+  start({.attention = attention, .attention_layers = std::move(layers)});
   begin_tick(Phase::prefill, 3, 0);
   input_tokens(std::vector<int32_t>{5, 6, 7}, FakeTok{});
   fake_forward(2);
@@ -93,6 +94,12 @@ TEST(Trace, AttentionWeightsAreRecordedPerLayerWhenAsked) {
   EXPECT_EQ(t.attention[1].layer, 1);
   EXPECT_EQ(t.attention[1].n_head, 2);
   EXPECT_FLOAT_EQ(t.attention[1].w[5], 5.0f / 6);
+}
+
+TEST(Trace, AttentionOfOnlyTheChosenLayers) {
+  const Trace t = record_run(true, {1});
+  ASSERT_EQ(t.attention.size(), 5u);  // 5 ticks x layer 1
+  for (const AttentionRecord& a : t.attention) EXPECT_EQ(a.layer, 1);
 }
 
 // The Chrome trace-event format: required fields, sorted timestamps, "X" children inside parents.
