@@ -11,6 +11,7 @@ DEB_PACKAGES=(
   python3 python3-venv python3-pip
   libutf8proc-dev  # Unicode NFC in text cleaning (tock data prepare)
   fortunes     # real English text for tests and examples
+  python3-torch  # PyTorch 1.13 (CPU, small) for the trainer's gradient checks: run by /usr/bin/python3 (tests/python/test_train_gpt.py)
   chromium     # headless browser for the clock report test (tests/python/test_report_browser.py)
 )
 missing=()

@@ -1,0 +1,19 @@
+// Causal multi-head self-attention for training (llm.c's attention_forward/backward), over
+// the fused qkv rows of a whole batch. HS = C / NH; scale = 1/√HS.
+// Not here: KV cache, grouped-query heads, RoPE (inference: attention.hpp, rope.hpp).
+#pragma once
+#include <cstdint>
+
+namespace tock {
+
+// inp: (B, T, 3C) = per position [q (C) | k (C) | v (C)], head h at columns h·HS..h·HS+HS;
+// out: (B, T, C); att: (B, NH, T, T) the softmax weights, kept for the backward (zero above
+// the diagonal: position t sees t2 <= t).
+void attention_forward(float* out, float* att, const float* inp, int64_t B, int64_t T, int64_t C,
+                       int64_t NH);
+
+// Accumulates (+=) into dinp (B, T, 3C) from dout (B, T, C). scratch: (B, NH, T) floats.
+void attention_backward(float* dinp, float* scratch, const float* dout, const float* inp,
+                        const float* att, int64_t B, int64_t T, int64_t C, int64_t NH);
+
+}  // namespace tock
