@@ -113,7 +113,9 @@ def test_ctrl_c_stops_the_reply_not_the_program():
     model = require_model()
     p = Pty([TOCK_BIN, "chat", "-m", model, "--temp", "0", "-n", "-1", "--ignore-eos", "-v"])
     p.read_until(rb"> ")
-    p.send("Write a very long story about the sea.\n")
+    line = "Write a very long story about the sea."
+    p.send(line + "\n")
+    p.read_until(re.escape(line.encode()) + rb"\r?\n")  # the terminal's echo of the line
     p.read_until(rb"\w+ \w+ \w+")  # the reply is streaming
     p.proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
     p.read_until(rb"\(stopped\)")
