@@ -17,6 +17,7 @@ Action add_tokenize_command(CLI::App& app);
 Action add_pull_command(CLI::App& app);
 Action add_run_command(CLI::App& app);
 Action add_chat_command(CLI::App& app);
+Action add_bench_command(CLI::App& app);
 Action add_report_command(CLI::App& app);
 Action add_tokenizer_command(CLI::App& app);  // tokenizer train
 Action add_data_command(CLI::App& app);       // data prepare

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
       {"pull", tock::cli::add_pull_command(app)},
       {"run", tock::cli::add_run_command(app)},
       {"chat", tock::cli::add_chat_command(app)},
+      {"bench", tock::cli::add_bench_command(app)},
       {"report", tock::cli::add_report_command(app)},
       {"tokenizer", tock::cli::add_tokenizer_command(app)},
       {"data", tock::cli::add_data_command(app)},
