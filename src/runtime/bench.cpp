@@ -67,7 +67,7 @@ std::vector<BenchSeries> run_bench(Model& model, const Tokenizer& tok, const Ben
 
   SamplerParams greedy;
   greedy.temperature = 0;
-  const std::vector<int32_t> prompt = random_tokens(tok, std::max(p.prompt_tokens, p.depth), p.seed);
+  const std::vector<int32_t> prompt = random_tokens(tok, std::max({p.prompt_tokens, p.depth, 8}), p.seed);
   const std::vector<int32_t> depth_tokens(prompt.begin(), prompt.begin() + p.depth);
   const std::vector<int32_t> pp_tokens(prompt.begin(), prompt.begin() + p.prompt_tokens);
   GenerateParams gen;
