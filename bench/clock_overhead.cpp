@@ -77,10 +77,10 @@ int main(int argc, char** argv) {
         if (std::string_view(sp.name) == "moment") moment_ms += double(sp.t1_ns - sp.t0_ns) / 1e6;
     }
     if (r == 0) continue;  // warm-up
-    const double ms_per_token = st.generate_seconds * 1e3 / double(st.generated_tokens);
+    const double ms_per_token = st.generate_seconds * 1e3 / double(st.generated_tokens());
     (traced ? on : off).push_back(ms_per_token);
     if (traced)  // the moments' measured time plus every span's recording cost, per token
-      own.push_back((moment_ms + double(spans) * span_on_ns / 1e6) / double(st.generated_tokens));
+      own.push_back((moment_ms + double(spans) * span_on_ns / 1e6) / double(st.generated_tokens()));
     std::printf("round %2d  tracing %-3s  decode %.3f ms/token\n", r, traced ? "on" : "off", ms_per_token);
   }
   const double a = median(off), b = median(on);

@@ -85,10 +85,10 @@ Action add_chat_command(CLI::App& app) {
           std::fprintf(stderr,
                        "[turn: %lld prompt tokens processed, %lld generated, %lld processed this turn, "
                        "%lld in context; %.1f tok/s]\n",
-                       (long long)s.prompt_tokens, (long long)s.generated_tokens,
+                       (long long)s.prompt_tokens, (long long)s.generated_tokens(),
                        (long long)(chat.session().tokens_processed() - before),
                        (long long)chat.session().n_past(),
-                       s.generate_seconds > 0 ? double(s.generated_tokens) / s.generate_seconds : 0.0);
+                       s.generate_seconds > 0 ? double(s.generated_tokens()) / s.generate_seconds : 0.0);
       }
     }();
     clock->finish("chat", model->file().path(), said, f->sampling);

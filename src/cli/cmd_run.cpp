@@ -30,8 +30,8 @@ void print_speed(const GenerationStats& s) {
                "\n\nprompt: %lld tokens in %.1f ms (%.1f tok/s) | generation: %lld tokens in %.1f ms "
                "(%.1f tok/s) | stop: %s\n",
                (long long)s.prompt_tokens, s.prompt_seconds * 1e3, rate(s.prompt_tokens, s.prompt_seconds),
-               (long long)s.generated_tokens, s.generate_seconds * 1e3,
-               rate(s.generated_tokens, s.generate_seconds), stop_reason_name(s.stop));
+               (long long)s.generated_tokens(), s.generate_seconds * 1e3,
+               rate(s.generated_tokens(), s.generate_seconds), stop_reason_name(s.stop));
 }
 
 }  // namespace
@@ -47,15 +47,16 @@ Action add_run_command(CLI::App& app) {
   return [f]() -> int {
     if (f->prompt.empty() == f->prompt_file.empty()) fail("run: give exactly one of -p PROMPT or -f FILE");
     std::string prompt = f->prompt;
-    if (f->prompt_file == "-") {
+    if (!f->prompt_file.empty()) {
+      std::ifstream file;
+      std::istream* in = &std::cin;  // "-" reads standard input
+      if (f->prompt_file != "-") {
+        file.open(f->prompt_file, std::ios::binary);
+        if (!file) fail("run: cannot read prompt file ", f->prompt_file);
+        in = &file;
+      }
       std::ostringstream ss;
-      ss << std::cin.rdbuf();
-      prompt = ss.str();
-    } else if (!f->prompt_file.empty()) {
-      std::ifstream in(f->prompt_file, std::ios::binary);
-      if (!in) fail("run: cannot read prompt file ", f->prompt_file);
-      std::ostringstream ss;
-      ss << in.rdbuf();
+      ss << in->rdbuf();
       prompt = ss.str();
     }
     auto model = f->gen.load_model();

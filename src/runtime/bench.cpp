@@ -99,7 +99,7 @@ std::vector<BenchSeries> run_bench(Model& model, const Tokenizer& tok, const Ben
         if (on) clock::start();
         const GenerationStats st = s.generate(gen, [](std::string_view) { return true; });
         if (on) clock::stop();
-        find("tg", on).tok_per_s.push_back(double(st.generated_tokens) / st.generate_seconds);
+        find("tg", on).tok_per_s.push_back(double(st.generated_tokens()) / st.generate_seconds);
       }
     }
   }

@@ -97,7 +97,6 @@ GenerationStats Session::generate(const GenerateParams& params,
     clock::moment(std::span<const float>(logits_.data(), logits_.size()), token, sampler_.candidates(), tok_);
     clock::end_tick(n_past_, n_past_ * cache_.bytes_per_position());
     sampler_.accept(token);
-    ++stats.generated_tokens;
     stats.tokens.push_back(token);
     if (!params.ignore_eos && tok_.is_eog(token)) { stats.stop = StopReason::eos; break; }
     emit(stops.push(decoder.push(token)));

@@ -28,12 +28,13 @@ const char* stop_reason_name(StopReason r);
 
 struct GenerationStats {
   int64_t prompt_tokens = 0;     // tokens processed before the first sampled token
-  int64_t generated_tokens = 0;  // tokens sampled (including a final end-of-generation token)
   double prompt_seconds = 0;
   double generate_seconds = 0;
   StopReason stop = StopReason::length;
   std::vector<int32_t> tokens;   // the sampled tokens, in order
   int64_t tokens_in_cache = 0;   // how many of them were processed into the KV cache (a prefix)
+  // Tokens sampled, including a final end-of-generation token.
+  int64_t generated_tokens() const { return int64_t(tokens.size()); }
 };
 
 class Session {
