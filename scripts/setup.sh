@@ -12,7 +12,9 @@ DEB_PACKAGES=(
   libutf8proc-dev  # Unicode NFC in text cleaning (tock data prepare)
   fortunes     # real English text for tests and examples
   python3-torch  # PyTorch 1.13 (CPU, small) for the trainer's gradient checks: run by /usr/bin/python3 (tests/python/test_train_gpt.py)
-  chromium     # headless browser for the clock report test (tests/python/test_report_browser.py)
+  chromium     # headless browser for the clock report and chat page tests
+  libcpp-httplib-dev  # HTTP server of tock serve
+  libbenchmark-dev    # Google Benchmark for bench/ kernel benchmarks
 )
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

@@ -21,5 +21,9 @@ Action add_bench_command(CLI::App& app);
 Action add_report_command(CLI::App& app);
 Action add_tokenizer_command(CLI::App& app);  // tokenizer train
 Action add_data_command(CLI::App& app);       // data prepare
+Action add_quantize_command(CLI::App& app);   // quantize IN OUT TYPE
+Action add_train_command(CLI::App& app);      // train a model (from scratch or --init)
+Action add_serve_command(CLI::App& app);      // OpenAI-compatible HTTP server
+Action add_eval_command(CLI::App& app);       // eval perplexity / classify
 
 }  // namespace tock::cli

@@ -25,6 +25,10 @@ int main(int argc, char** argv) {
       {"report", tock::cli::add_report_command(app)},
       {"tokenizer", tock::cli::add_tokenizer_command(app)},
       {"data", tock::cli::add_data_command(app)},
+      {"quantize", tock::cli::add_quantize_command(app)},
+      {"train", tock::cli::add_train_command(app)},
+      {"serve", tock::cli::add_serve_command(app)},
+      {"eval", tock::cli::add_eval_command(app)},
   };
 
   try {
