@@ -1,0 +1,73 @@
+// Grouped-query attention for training against the multi-head version of
+// attention_backward.hpp (llm.c's, over fused qkv rows): with NKV = NH they must agree, and with
+// NKV < NH the GQA result must equal MHA on k/v heads repeated over each group, the gradients
+// of a shared kv head being the sum over its group.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "kernels/attention_backward.hpp"
+#include "kernels/gqa_attention_backward.hpp"
+
+namespace {
+
+std::vector<float> randn(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+void check_against_mha(int64_t B, int64_t T, int64_t NH, int64_t NKV, int64_t HS) {
+  const int64_t C = NH * HS, KV = NKV * HS, BT = B * T, group = NH / NKV;
+  const auto q = randn(static_cast<size_t>(BT * C), 1), k = randn(static_cast<size_t>(BT * KV), 2),
+             v = randn(static_cast<size_t>(BT * KV), 3), dout = randn(static_cast<size_t>(BT * C), 4);
+  // MHA input: per position [q | k repeated | v repeated], head h reading kv head h / group.
+  std::vector<float> qkv(static_cast<size_t>(BT * 3 * C));
+  for (int64_t n = 0; n < BT; ++n)
+    for (int64_t h = 0; h < NH; ++h)
+      for (int64_t i = 0; i < HS; ++i) {
+        float* row = qkv.data() + n * 3 * C;
+        row[h * HS + i] = q[static_cast<size_t>(n * C + h * HS + i)];
+        row[C + h * HS + i] = k[static_cast<size_t>(n * KV + (h / group) * HS + i)];
+        row[2 * C + h * HS + i] = v[static_cast<size_t>(n * KV + (h / group) * HS + i)];
+      }
+  std::vector<float> out_ref(static_cast<size_t>(BT * C)), att_ref(static_cast<size_t>(B * NH * T * T));
+  tock::attention_forward(out_ref.data(), att_ref.data(), qkv.data(), B, T, C, NH);
+  std::vector<float> dqkv(static_cast<size_t>(BT * 3 * C), 0.0f), scratch_ref(static_cast<size_t>(B * NH * T));
+  tock::attention_backward(dqkv.data(), scratch_ref.data(), dout.data(), qkv.data(),
+                           att_ref.data(), B, T, C, NH);
+
+  std::vector<float> out(static_cast<size_t>(BT * C)), att(static_cast<size_t>(B * NH * T * T));
+  tock::gqa_attention_forward(out.data(), att.data(), q.data(), k.data(), v.data(), B, T, NH, NKV, HS);
+  for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], out_ref[i], 1e-5) << "out " << i;
+  for (size_t i = 0; i < att.size(); ++i) ASSERT_NEAR(att[i], att_ref[i], 1e-6) << "att " << i;
+  std::vector<float> dq(static_cast<size_t>(BT * C), 0.5f), dk(static_cast<size_t>(BT * KV), 0.5f), dv(static_cast<size_t>(BT * KV), 0.5f),
+      scratch(static_cast<size_t>(B * NKV * T));  // start at 0.5: the backward accumulates
+  tock::gqa_attention_backward(dq.data(), dk.data(), dv.data(), scratch.data(), dout.data(),
+                               q.data(), k.data(), v.data(), att.data(), B, T, NH, NKV, HS);
+  std::vector<double> dk_ref(static_cast<size_t>(BT * KV), 0.5), dv_ref(static_cast<size_t>(BT * KV), 0.5);
+  for (int64_t n = 0; n < BT; ++n)
+    for (int64_t h = 0; h < NH; ++h)
+      for (int64_t i = 0; i < HS; ++i) {
+        const float* row = dqkv.data() + n * 3 * C;
+        ASSERT_NEAR(dq[static_cast<size_t>(n * C + h * HS + i)], 0.5f + row[h * HS + i], 1e-5) << "dq";
+        dk_ref[static_cast<size_t>(n * KV + (h / group) * HS + i)] += row[C + h * HS + i];
+        dv_ref[static_cast<size_t>(n * KV + (h / group) * HS + i)] += row[2 * C + h * HS + i];
+      }
+  for (size_t i = 0; i < dk.size(); ++i) {
+    ASSERT_NEAR(dk[i], dk_ref[i], 1e-5) << "dk " << i;
+    ASSERT_NEAR(dv[i], dv_ref[i], 1e-5) << "dv " << i;
+  }
+}
+
+TEST(GqaAttentionBackward, EqualHeadsMatchMultiHeadAttention) { check_against_mha(2, 7, 3, 3, 5); }
+
+TEST(GqaAttentionBackward, GroupsMatchMultiHeadOnRepeatedKvHeads) {
+  check_against_mha(2, 9, 6, 2, 5);   // groups of 3
+  check_against_mha(3, 5, 4, 1, 8);   // one kv head for all (multi-query)
+}
+
+}  // namespace
