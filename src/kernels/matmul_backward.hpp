@@ -1,8 +1,8 @@
 // Linear layers for training on f32 weights (llm.c's matmul_forward/backward), with bias:
 // out = inp · Wᵀ + b, the layout of matmul.hpp and of PyTorch's nn.Linear (W is (OC, C)).
-// The _ref functions are the plain loops the fast ones are tested against; the fast ones split
-// the work over the thread pool and are compiled for AVX2/FMA beside the baseline (picked at
-// load time). N = B·T rows. Not here: quantized weights (see matmul.hpp), BLAS.
+// The _ref functions are the plain loops the fast ones are tested against; the fast ones are
+// three sgemm calls (sgemm.hpp: packed, register-blocked, threaded, ISA picked at run time) plus
+// a threaded bias sum. N = B·T rows. Not here: quantized weights (see matmul.hpp), BLAS.
 #pragma once
 #include <cstdint>
 

@@ -1,0 +1,162 @@
+// sgemm's blocked driver (GotoBLAS/BLIS loop nest): the output is cut into (mc, nc) tiles,
+// one task each on the thread pool; a task walks K in kSgemmKc blocks, packs its A block and
+// B panel into micro-panels (zero-padded to whole micro-tiles, transposes resolved here so the
+// micro-kernels see one layout) and runs the micro-kernel over them. Tile sizes only choose
+// which elements one task owns, never the order of any element's sum: hence threads-invariant.
+#include "kernels/sgemm.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/thread_pool.hpp"
+#include "kernels/sgemm_kernels.hpp"
+
+namespace tock {
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// Rows [i0, i0 + m) × depth [k0, k0 + kc) of op(A) as mr-row strips: dst[s][k][r].
+void pack_a(float* dst, const SgemmArgs& g, int64_t i0, int64_t m, int64_t k0, int64_t kc,
+            int64_t mr) {
+  for (int64_t s = 0; s < ceil_div(m, mr); ++s) {
+    float* d = dst + s * kc * mr;
+    const int64_t rows = std::min(mr, m - s * mr);
+    const int64_t r0 = i0 + s * mr;
+    if (rows < mr) std::memset(d, 0, size_t(kc * mr) * sizeof(float));
+    if (g.op_a == Op::NoTrans) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* src = g.A + (r0 + r) * g.lda + k0;
+        for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = src[k];
+      }
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = g.A + (k0 + k) * g.lda + r0;
+        for (int64_t r = 0; r < rows; ++r) d[k * mr + r] = src[r];
+      }
+    }
+  }
+}
+
+// Depth [k0, k0 + kc) × columns [j0, j0 + n) of op(B) as nr-column strips: dst[s][k][c].
+void pack_b(float* dst, const SgemmArgs& g, int64_t j0, int64_t n, int64_t k0, int64_t kc,
+            int64_t nr) {
+  for (int64_t s = 0; s < ceil_div(n, nr); ++s) {
+    float* d = dst + s * kc * nr;
+    const int64_t cols = std::min(nr, n - s * nr);
+    const int64_t c0 = j0 + s * nr;
+    if (cols < nr) std::memset(d, 0, size_t(kc * nr) * sizeof(float));
+    if (g.op_b == Op::NoTrans) {
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = g.B + (k0 + k) * g.ldb + c0;
+        for (int64_t c = 0; c < cols; ++c) d[k * nr + c] = src[c];
+      }
+    } else {
+      for (int64_t c = 0; c < cols; ++c) {
+        const float* src = g.B + (c0 + c) * g.ldb + k0;
+        for (int64_t k = 0; k < kc; ++k) d[k * nr + c] = src[k];
+      }
+    }
+  }
+}
+
+SgemmKernel kernel_for(Isa isa) {
+  const Isa have = detected_isa();
+  if (isa > have) isa = have;
+  switch (isa) {
+    case Isa::Avx512: return sgemm_kernel_avx512();
+    case Isa::Avx2: return sgemm_kernel_avx2();
+    case Isa::Scalar: break;
+  }
+  return sgemm_kernel_scalar();
+}
+
+void check(const SgemmArgs& g) {
+  if (g.M < 0 || g.N < 0 || g.K < 0)
+    fail("sgemm: negative size (M=", g.M, ", N=", g.N, ", K=", g.K, ")");
+  const int64_t a_cols = g.op_a == Op::NoTrans ? g.K : g.M;
+  const int64_t b_cols = g.op_b == Op::NoTrans ? g.N : g.K;
+  if (g.lda < a_cols || g.ldb < b_cols || g.ldc < g.N)
+    fail("sgemm: leading dimension too small (lda=", g.lda, " < ", a_cols, ", ldb=", g.ldb,
+         " < ", b_cols, " or ldc=", g.ldc, " < ", g.N, ")");
+}
+
+void run(const SgemmArgs& g, const SgemmKernel& kern, bool threaded) {
+  check(g);
+  if (g.M == 0 || g.N == 0) return;
+  if (g.K == 0) {
+    if (!g.accumulate)
+      for (int64_t i = 0; i < g.M; ++i) std::memset(g.C + i * g.ldc, 0, size_t(g.N) * sizeof(float));
+    return;
+  }
+  const int64_t mr = kern.mr, nr = kern.nr;
+  // mc·kc floats of A (~96 KB) stay in L2 while each nr-wide strip of B (16-32 KB) sits in L1.
+  int64_t mc = std::min(round_up(96, mr), round_up(g.M, mr));
+  int64_t nc = std::min(int64_t{256}, round_up(g.N, nr));
+  // Small outputs: smaller tiles, so every thread gets a few tasks.
+  const int64_t want = threaded ? 4 * int64_t{thread_count()} : 1;
+  auto tiles = [&] { return ceil_div(g.M, mc) * ceil_div(g.N, nc); };
+  while (tiles() < want && nc >= 4 * nr) nc = round_up(nc / 2, nr);
+  while (tiles() < want && mc >= 4 * mr) mc = round_up(mc / 2, mr);
+  const int64_t tiles_m = ceil_div(g.M, mc), tiles_n = ceil_div(g.N, nc);
+  const int64_t kc_max = std::min(kSgemmKc, g.K);
+
+  auto body = [&](int64_t t0, int64_t t1) {
+    // 64-byte aligned packing buffers for this range of tiles.
+    std::vector<float> buf(size_t(mc * kc_max + nc * kc_max + mr * nr + 32));
+    float* base = buf.data();
+    base += (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64 / sizeof(float);
+    float* apack = base;
+    float* bpack = apack + round_up(mc * kc_max, 16);
+    float* edge = bpack + round_up(nc * kc_max, 16);
+    for (int64_t t = t0; t < t1; ++t) {
+      // Consecutive tasks share a column panel (its B stays in L2/L3 between them).
+      const int64_t jt = t / tiles_m, it = t % tiles_m;
+      const int64_t i0 = it * mc, m = std::min(mc, g.M - i0);
+      const int64_t j0 = jt * nc, n = std::min(nc, g.N - j0);
+      for (int64_t k0 = 0; k0 < g.K; k0 += kSgemmKc) {
+        const int64_t kc = std::min(kSgemmKc, g.K - k0);
+        const bool load_c = g.accumulate || k0 > 0;
+        pack_a(apack, g, i0, m, k0, kc, mr);
+        pack_b(bpack, g, j0, n, k0, kc, nr);
+        for (int64_t jr = 0; jr < n; jr += nr) {
+          const int64_t cols = std::min(nr, n - jr);
+          const float* bp = bpack + (jr / nr) * kc * nr;
+          for (int64_t ir = 0; ir < m; ir += mr) {
+            const int64_t rows = std::min(mr, m - ir);
+            const float* ap = apack + (ir / mr) * kc * mr;
+            float* c = g.C + (i0 + ir) * g.ldc + j0 + jr;
+            if (rows == mr && cols == nr) {
+              kern.fn(kc, ap, bp, c, g.ldc, load_c);
+              continue;
+            }
+            // A partial tile: the same kernel on a full-size copy, so the same arithmetic.
+            for (int64_t r = 0; r < rows; ++r)
+              std::memcpy(edge + r * nr, c + r * g.ldc, size_t(cols) * sizeof(float));
+            kern.fn(kc, ap, bp, edge, nr, load_c);
+            for (int64_t r = 0; r < rows; ++r)
+              std::memcpy(c + r * g.ldc, edge + r * nr, size_t(cols) * sizeof(float));
+          }
+        }
+      }
+    }
+  };
+  if (threaded)
+    parallel_for(tiles_m * tiles_n, body);
+  else
+    body(0, tiles_m * tiles_n);
+}
+
+}  // namespace
+
+void sgemm_isa(const SgemmArgs& g, Isa isa, bool threaded) { run(g, kernel_for(isa), threaded); }
+
+void sgemm(const SgemmArgs& g) {
+  static const SgemmKernel kern = kernel_for(active_isa());
+  run(g, kern, true);
+}
+
+}  // namespace tock
