@@ -9,6 +9,11 @@
 #include <cpuid.h>
 #define TOCK_X86 1
 #endif
+#if defined(TOCK_X86) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#define TOCK_LINUX_X86 1
+#endif
 
 namespace tock {
 namespace {
@@ -69,6 +74,21 @@ CpuFeatures detect() {
   return f;
 }
 
+// Linux makes AMX tile data a per-process opt-in: without this request the first tile
+// instruction faults. 0x1023 = ARCH_REQ_XCOMP_PERM, 18 = XFEATURE_XTILEDATA (asm/prctl.h).
+bool request_amx_permission() {
+#ifdef TOCK_LINUX_X86
+  return syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+#else
+  return false;
+#endif
+}
+
+bool amx_allowed_by_env() {
+  const char* env = std::getenv("TOCK_ISA");
+  return !env || !*env || std::string_view(env) == "amx";
+}
+
 Isa capped_by_env(Isa best) {
   const char* env = std::getenv("TOCK_ISA");
   if (!env || !*env) return best;
@@ -96,6 +116,15 @@ Isa active_isa() {
   return isa;
 }
 
+bool amx_active() {
+  static const bool active = [] {
+    const CpuFeatures& f = cpu_features();
+    if (!f.amx_tile || !f.amx_int8 || detected_isa() != Isa::Avx512 || !amx_allowed_by_env()) return false;
+    return request_amx_permission();
+  }();
+  return active;
+}
+
 std::string_view isa_name(Isa isa) {
   switch (isa) {
     case Isa::Scalar: return "scalar";
@@ -108,8 +137,8 @@ std::string_view isa_name(Isa isa) {
 Isa parse_isa(std::string_view name) {
   if (name == "scalar") return Isa::Scalar;
   if (name == "avx2") return Isa::Avx2;
-  if (name == "avx512") return Isa::Avx512;
-  fail("unknown ISA level '", name, "' (TOCK_ISA): expected scalar, avx2 or avx512");
+  if (name == "avx512" || name == "amx") return Isa::Avx512;
+  fail("unknown ISA level '", name, "' (TOCK_ISA): expected scalar, avx2, avx512 or amx");
 }
 
 }  // namespace tock

@@ -1,6 +1,9 @@
 #include "kernels/quantize_activations.hpp"
 
 #include <cmath>
+#include <vector>
+
+#include "core/thread_pool.hpp"
 
 namespace tock {
 
@@ -28,6 +31,23 @@ void quantize_row_q16_32(const float* x, BlockQ16_32* out, int64_t K) {
     blk.d = d;
     blk.isum = s;
   }
+}
+
+// Reused between calls on the same thread: no allocation once it has grown.
+thread_local std::vector<BlockQ16_32> t_rows;
+
+const BlockQ16_32* quantize_rows_q16_32(const float* x, int64_t T, int64_t K) {
+  const size_t nb = size_t(K / 32);
+  if (t_rows.size() < nb * size_t(T)) t_rows.resize(nb * size_t(T));
+  BlockQ16_32* base = t_rows.data();
+  auto quantize = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) quantize_row_q16_32(x + t * K, base + size_t(t) * nb, K);
+  };
+  if (T * K >= 16384)
+    parallel_for(T, quantize);
+  else
+    quantize(0, T);
+  return base;
 }
 
 }  // namespace tock

@@ -23,4 +23,9 @@ static_assert(sizeof(BlockQ16_32) == 72);
 // x: (K) f32, K a multiple of 32; out: K/32 blocks.
 void quantize_row_q16_32(const float* x, BlockQ16_32* out, int64_t K);
 
+// x: (T, K) f32 -> T rows of K/32 blocks each, in a buffer owned by the calling thread (valid
+// until its next call; no allocation once grown). Rows are split over the thread pool when
+// the work is large enough to pay for it.
+const BlockQ16_32* quantize_rows_q16_32(const float* x, int64_t T, int64_t K);
+
 }  // namespace tock

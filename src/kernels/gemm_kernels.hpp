@@ -1,0 +1,34 @@
+// Internal to the matmul: the prefill GEMM's micro-kernels per ISA. A micro-kernel takes one
+// weight panel (gemm_panel.hpp: R rows, decoded once per call) and up to kGemmTile activation
+// rows, and writes the (nt × rows) block of y. Each weight code loaded into a register meets
+// all nt activation rows; each activation value, broadcast, meets the panel's R rows.
+#pragma once
+#include <cstdint>
+
+#include "core/dtype.hpp"
+#include "core/tensor.hpp"
+#include "kernels/quantize_activations.hpp"
+
+namespace tock {
+
+constexpr int kGemmTile = 4;  // activation rows per micro-kernel call
+
+// Quantized weights: y[t·ldy + r] = Σ_b d[b][r]·xd_tb·Σ_i code·q_x + m[b][r]·xd_tb·isum_tb,
+// for t < nt, r < rows; x[t] is row t's K/32 activation blocks.
+using GemmQFn = void (*)(int64_t nb, const int16_t* codes, const float* d, const float* m,
+                         const BlockQ16_32* const* x, int nt, float* y, int64_t ldy, int rows);
+
+struct GemmKernel {
+  int R = 0;                  // panel rows (the vector's i32/f32 lanes)
+  GemmQFn q = nullptr;        // formats without a min (Q8_0, Q4_0, Q5_0)
+  GemmQFn q_min = nullptr;    // with a min term (Q4_1, Q5_1, Q4_K, Q5_K)
+};
+
+GemmKernel gemm_kernel_avx2();    // R = 8, vpmaddwd
+GemmKernel gemm_kernel_avx512();  // R = 16, vpdpwssd (AVX-512 VNNI)
+
+// The AMX int8 path (amx_gemm.cpp): the whole matmul for a quantized W, T > 1. Returns false
+// (having done nothing) when W's type has no panel decoder or AMX is not usable here.
+bool gemm_amx(const TensorView& W, const float* x, float* y, int64_t T);
+
+}  // namespace tock

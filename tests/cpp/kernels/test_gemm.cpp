@@ -1,0 +1,116 @@
+// The prefill GEMM path (kernels/gemm.hpp), reached through matmul_isa for T ≥ 16 rows: every
+// quantized type it takes, at every ISA level here (with AMX, when the CPU and kernel allow it,
+// at the Avx512 level; TOCK_ISA=avx512 forces VNNI instead), against the scalar row kernels
+// (the integer reference) and matmul_ref on the round-tripped activations, on sizes that are
+// not multiples of the panel (8/16 rows), the token tile (4/16 rows) or AMX's 64-byte K step.
+// Tolerances as in test_matmul.cpp: the GEMM computes the same integers per 32-block as the
+// scalar kernels, so only f32 rounding differs (≤ 1e-5 of Σ|w̃·x̃| per output).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/cpu_features.hpp"
+#include "core/thread_pool.hpp"
+#include "kernels/matmul.hpp"
+#include "matmul_test_data.hpp"
+
+namespace tock {
+namespace {
+
+class GemmType : public ::testing::TestWithParam<DType> {};
+
+TEST_P(GemmType, MatchesScalarAndReferenceOnAwkwardSizes) {
+  const DType type = GetParam();
+  const bool k_quant = dtype_info(type).block_size == 256;
+  const std::vector<int64_t> Ks = k_quant ? std::vector<int64_t>{256, 768} : std::vector<int64_t>{32, 96, 160};
+  std::mt19937 rng(4321 + uint32_t(type));
+  for (int64_t K : Ks) {
+    for (int64_t N : {1, 9, 37}) {
+      for (int64_t T : {16, 17, 31, 69}) {
+        if (K > 256 && T > 17) continue;  // keep the test fast: big K with the short T
+        SCOPED_TRACE(::testing::Message() << dtype_name(type) << " K=" << K << " N=" << N << " T=" << T);
+        const auto w = random_weights(type, K, N, rng);
+        const TensorView W = view(type, K, N, w);
+        const auto x = random_x(T * K, rng);
+        const auto xq = round_trip(type, x, K);
+        const auto scale = abs_scale(W, xq, T);
+        std::vector<float> ref_q(size_t(T * N)), scalar(size_t(T * N), NAN);
+        matmul_ref(W, xq.data(), ref_q.data(), T);
+        matmul_isa(Isa::Scalar, W, x.data(), scalar.data(), T);
+        for (Isa isa : isas_here()) {
+          if (isa == Isa::Scalar) continue;
+          std::vector<float> fast(size_t(T * N), NAN);
+          matmul_isa(isa, W, x.data(), fast.data(), T);
+          EXPECT_LE(max_rel(fast, scalar, scale), 1e-5) << isa_name(isa) << " vs scalar row kernels";
+          EXPECT_LE(max_rel(fast, ref_q, scale), 1e-5) << isa_name(isa) << " vs matmul_ref";
+        }
+      }
+    }
+  }
+}
+
+TEST_P(GemmType, ThreadedEqualsSingleThreadedBitForBit) {
+  const DType type = GetParam();
+  const int64_t K = dtype_info(type).block_size == 256 ? 512 : 160, N = 203, T = 37;
+  std::mt19937 rng(77);
+  const auto w = random_weights(type, K, N, rng);
+  const auto x = random_x(T * K, rng);
+  const TensorView W = view(type, K, N, w);
+  const int before = thread_count();
+  std::vector<float> one(size_t(T * N)), three(size_t(T * N));
+  set_thread_count(1);
+  matmul(W, x.data(), one.data(), T);
+  set_thread_count(3);
+  matmul(W, x.data(), three.data(), T);
+  set_thread_count(before);
+  EXPECT_EQ(0, std::memcmp(one.data(), three.data(), one.size() * sizeof(float)));
+}
+
+// All codes at their extremes and |x| = amax everywhere, all products of one sign: the i32
+// block sums (and AMX's split of each 16-bit activation into a signed high and an unsigned
+// low byte) must not wrap.
+TEST_P(GemmType, ExtremeCodesDoNotOverflow) {
+  const DType type = GetParam();
+  const int64_t K = 512, N = 19, T = 21;
+  std::mt19937 rng(6);
+  for (int fill : {0x00, 0xFF, 0x80, 0x7F}) {
+    auto w = random_weights(type, K, N, rng);
+    const auto fields = random_weights(type, K, N, rng);
+    std::memset(w.data(), fill, w.size());
+    const DTypeInfo& info = dtype_info(type);
+    const bool has_two = type == DType::Q4_1 || type == DType::Q5_1 || type == DType::Q4_K || type == DType::Q5_K;
+    for (size_t off = 0; off < w.size(); off += info.block_bytes) std::memcpy(&w[off], &fields[off], has_two ? 4 : 2);
+    std::vector<float> x(size_t(T * K));
+    for (int64_t i = 0; i < T * K; ++i) x[size_t(i)] = (i / K) % 2 ? -1.0f : 1.0f;
+    SCOPED_TRACE(::testing::Message() << dtype_name(type) << " fill=" << fill);
+    const TensorView W = view(type, K, N, w);
+    const auto xq = round_trip(type, x, K);
+    const auto scale = abs_scale(W, xq, T);
+    std::vector<float> ref_q(size_t(T * N));
+    matmul_ref(W, xq.data(), ref_q.data(), T);
+    for (Isa isa : isas_here()) {
+      std::vector<float> fast(size_t(T * N), NAN);
+      matmul_isa(isa, W, x.data(), fast.data(), T);
+      EXPECT_LE(max_rel(fast, ref_q, scale), 1e-5) << isa_name(isa);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(QuantTypes, GemmType,
+                         ::testing::Values(DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
+                                           DType::Q5_1, DType::Q4_K, DType::Q5_K),
+                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+
+TEST(Gemm, ReportsWhetherAmxIsUsed) {
+  // Not an assertion about the machine: a record in the log of which path the Avx512 level ran.
+  std::printf("detected %s, AMX tiles %s\n", std::string(isa_name(detected_isa())).c_str(),
+              amx_active() ? "in use" : "not in use");
+  if (!cpu_features().amx_int8) {
+    EXPECT_FALSE(amx_active());
+  }
+}
+
+}  // namespace
+}  // namespace tock
