@@ -8,10 +8,11 @@
 //   DIR/logits0.f32  the logits of the first forward, (B, T, V)
 //   DIR/params_final.f32  the parameters after the last step
 //   DIR/result.json  config, tensors (name, shape, offset, decay), per-step loss and grad norm
+//   --export PATH --tokenizer GGUF: also the final model as GGUF (export_llama_gguf)
 // Usage: llama_train_check DIR [--layers L] [--channels C] [--heads NH] [--kv-heads NKV]
 //          [--ffn F] [--vocab V] [--max-seq maxT] [--rope-base X] [--untied] [--batch B]
 //          [--seq T] [--seed S] [--steps N] [--lr X] [--beta1 X] [--beta2 X] [--eps X]
-//          [--wd X] [--clip X]
+//          [--wd X] [--clip X] [--export PATH --tokenizer GGUF]
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -19,7 +20,9 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "io/gguf.hpp"
 #include "train/adamw.hpp"
+#include "train/llama_export.hpp"
 #include "train/llama_train.hpp"
 #include "train/random.hpp"
 
@@ -49,6 +52,7 @@ int run(int argc, char** argv) {
   uint64_t seed = 1;
   float lr = 1e-3f, clip = 1.0f;
   tock::AdamWConfig opt;
+  std::string export_path, tokenizer_path;
   for (int i = 2; i < argc; ++i) {
     const std::string k = argv[i];
     if (k == "--untied") {
@@ -75,6 +79,8 @@ int run(int argc, char** argv) {
     else if (k == "--eps") opt.eps = std::strtof(v, nullptr);
     else if (k == "--wd") opt.weight_decay = std::strtof(v, nullptr);
     else if (k == "--clip") clip = std::strtof(v, nullptr);
+    else if (k == "--export") export_path = v;
+    else if (k == "--tokenizer") tokenizer_path = v;
     else tock::fail("unknown flag ", k);
   }
 
@@ -104,6 +110,10 @@ int run(int argc, char** argv) {
     adamw.step(model.segments(), lr);
   }
   write_raw(dir + "/params_final.f32", model.params(), n);
+  if (!export_path.empty()) {
+    if (tokenizer_path.empty()) tock::fail("--export needs --tokenizer GGUF");
+    tock::export_llama_gguf(model, tock::GgufFile::open(tokenizer_path), export_path);
+  }
 
   FILE* f = std::fopen((dir + "/result.json").c_str(), "w");
   if (!f) tock::fail("cannot write ", dir, "/result.json");
