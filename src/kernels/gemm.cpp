@@ -44,14 +44,14 @@ bool gemm(Isa isa, const TensorView& W, const float* x, float* y, int64_t T) {
       buf.d.resize(size_t(nb * R));
       buf.m.resize(size_t(nb * R));
     }
-    const BlockQ16_32* xq[kGemmTile];
+    const BlockQ16_32* xq[kGemmMaxTile];
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t n0 = p * R;
       const int rows = int(N - n0 < R ? N - n0 : R);
       pack_q_panel(W.type, w + size_t(n0) * row_bytes, row_bytes, rows, R, K, CodeLayout::Pairs16,
                    buf.codes.data(), buf.d.data(), buf.m.data());
-      for (int64_t t0 = 0; t0 < T; t0 += kGemmTile) {
-        const int nt = int(T - t0 < kGemmTile ? T - t0 : kGemmTile);
+      for (int64_t t0 = 0; t0 < T; t0 += k.tile) {
+        const int nt = int(T - t0 < k.tile ? T - t0 : k.tile);
         for (int i = 0; i < nt; ++i) xq[i] = act + size_t(t0 + i) * size_t(nb);
         qfn(nb, buf.codes.data(), buf.d.data(), buf.m.data(), xq, nt, y + t0 * N + n0, N, rows);
       }

@@ -1,5 +1,5 @@
 // AVX2 GEMM micro-kernels: panels of R = 8 weight rows (one i32/f32 lane each) times up to
-// kGemmTile activation rows. Quantized: per 32-block, 16 steps of vpmaddwd(codes of 8 rows ×
+// 4 activation rows. Quantized: per 32-block, 16 steps of vpmaddwd(codes of 8 rows ×
 // an element pair, the activation pair broadcast) summed in i32 (exact: |Σ| ≤ 32·128·32767),
 // then scaled per block in f32 like the scalar kernels.
 #include <immintrin.h>
@@ -71,7 +71,8 @@ void q_kernel(int64_t nb, const int16_t* codes, const float* d, const float* m,
     default: q_tile<4, kMin>(nb, codes, d, m, x, y, ldy, rows); break;
   }
 }
-static_assert(kGemmTile == 4);
+constexpr int kTile = 4;
+static_assert(kTile <= kGemmMaxTile);
 
 }  // namespace
 }  // namespace tock
@@ -83,6 +84,7 @@ namespace tock {
 GemmKernel gemm_kernel_avx2() {
   GemmKernel k;
   k.R = R;
+  k.tile = kTile;
   k.q = q_kernel<false>;
   k.q_min = q_kernel<true>;
   return k;

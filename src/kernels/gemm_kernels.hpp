@@ -1,5 +1,5 @@
 // Internal to the matmul: the prefill GEMM's micro-kernels per ISA. A micro-kernel takes one
-// weight panel (gemm_panel.hpp: R rows, decoded once per call) and up to kGemmTile activation
+// weight panel (gemm_panel.hpp: R rows, decoded once per call) and up to `tile` activation
 // rows, and writes the (nt × rows) block of y. Each weight code loaded into a register meets
 // all nt activation rows; each activation value, broadcast, meets the panel's R rows.
 #pragma once
@@ -11,7 +11,7 @@
 
 namespace tock {
 
-constexpr int kGemmTile = 4;  // activation rows per micro-kernel call
+constexpr int kGemmMaxTile = 8;  // the most activation rows any micro-kernel takes per call
 
 // Quantized weights: y[t·ldy + r] = Σ_b d[b][r]·xd_tb·Σ_i code·q_x + m[b][r]·xd_tb·isum_tb,
 // for t < nt, r < rows; x[t] is row t's K/32 activation blocks.
@@ -20,12 +20,13 @@ using GemmQFn = void (*)(int64_t nb, const int16_t* codes, const float* d, const
 
 struct GemmKernel {
   int R = 0;                  // panel rows (the vector's i32/f32 lanes)
+  int tile = 0;               // activation rows per call (≤ kGemmMaxTile)
   GemmQFn q = nullptr;        // formats without a min (Q8_0, Q4_0, Q5_0)
   GemmQFn q_min = nullptr;    // with a min term (Q4_1, Q5_1, Q4_K, Q5_K)
 };
 
-GemmKernel gemm_kernel_avx2();    // R = 8, vpmaddwd
-GemmKernel gemm_kernel_avx512();  // R = 16, vpdpwssd (AVX-512 VNNI)
+GemmKernel gemm_kernel_avx2();    // R = 8, 4 rows per call, vpmaddwd
+GemmKernel gemm_kernel_avx512();  // R = 16, 8 rows per call, vpdpwssd (AVX-512 VNNI)
 
 // The AMX int8 path (amx_gemm.cpp): the whole matmul for a quantized W, T > 1. Returns false
 // (having done nothing) when W's type has no panel decoder or AMX is not usable here.
