@@ -9,13 +9,18 @@
 //   DIR/params_final.f32  the parameters after the last step
 //   DIR/result.json  config, tensors (name, shape, offset, decay), per-step loss and grad norm
 //   --export PATH --tokenizer GGUF: also the final model as GGUF (export_llama_gguf)
+//   --init GGUF: start from a pretrained llama GGUF (from_gguf) instead of the size flags
 // Usage: llama_train_check DIR [--layers L] [--channels C] [--heads NH] [--kv-heads NKV]
 //          [--ffn F] [--vocab V] [--max-seq maxT] [--rope-base X] [--untied] [--batch B]
 //          [--seq T] [--seed S] [--steps N] [--lr X] [--beta1 X] [--beta2 X] [--eps X]
 //          [--wd X] [--clip X] [--export PATH --tokenizer GGUF]
+//          [--init GGUF]
+#include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,7 +57,7 @@ int run(int argc, char** argv) {
   uint64_t seed = 1;
   float lr = 1e-3f, clip = 1.0f;
   tock::AdamWConfig opt;
-  std::string export_path, tokenizer_path;
+  std::string export_path, tokenizer_path, init_path;
   for (int i = 2; i < argc; ++i) {
     const std::string k = argv[i];
     if (k == "--untied") {
@@ -81,10 +86,15 @@ int run(int argc, char** argv) {
     else if (k == "--clip") clip = std::strtof(v, nullptr);
     else if (k == "--export") export_path = v;
     else if (k == "--tokenizer") tokenizer_path = v;
+    else if (k == "--init") init_path = v;
     else tock::fail("unknown flag ", k);
   }
 
-  tock::LlamaTrainModel model(cfg, seed);
+  std::unique_ptr<tock::LlamaTrainModel> owned =
+      init_path.empty() ? std::make_unique<tock::LlamaTrainModel>(cfg, seed)
+                        : tock::LlamaTrainModel::from_gguf(init_path);
+  tock::LlamaTrainModel& model = *owned;
+  cfg = model.config();
   std::vector<int32_t> tokens(size_t(B * (T + 1)));
   tock::SplitMix64 rng(seed ^ 0x5eedull);
   for (auto& t : tokens) t = int32_t(rng.below(uint64_t(cfg.vocab_size)));
@@ -100,7 +110,10 @@ int run(int argc, char** argv) {
 
   tock::AdamW adamw(opt, model.num_params());
   std::vector<float> losses, norms;
+  double seconds = 0.0, cpu_seconds = 0.0;  // wall, and process CPU time (all threads)
   for (int64_t s = 0; s < steps; ++s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::clock_t c0 = std::clock();
     losses.push_back(model.forward(inputs.data(), targets.data(), B, T));
     if (s == 0) write_raw(dir + "/logits0.f32", model.logits(), size_t(B * T * cfg.vocab_size));
     model.zero_grad();
@@ -108,6 +121,8 @@ int run(int argc, char** argv) {
     if (s == 0) write_raw(dir + "/grads0.f32", model.grads(), n);
     norms.push_back(tock::clip_grad_norm(model.grads(), model.num_params(), clip));
     adamw.step(model.segments(), lr);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    cpu_seconds += double(std::clock() - c0) / CLOCKS_PER_SEC;
   }
   write_raw(dir + "/params_final.f32", model.params(), n);
   if (!export_path.empty()) {
@@ -122,13 +137,13 @@ int run(int argc, char** argv) {
                "\"ffn_hidden\": %lld, \"vocab_size\": %lld, \"max_seq_len\": %lld, "
                "\"norm_eps\": %.9g, \"rope_base\": %.9g, \"tied_output\": %s, \"B\": %lld, "
                "\"T\": %lld, \"lr\": %.9g, \"beta1\": %.9g, \"beta2\": %.9g, \"eps\": %.9g, "
-               "\"weight_decay\": %.9g, \"clip\": %.9g, \"num_params\": %lld",
+               "\"weight_decay\": %.9g, \"clip\": %.9g, \"num_params\": %lld, \"seconds\": %.6f, \"cpu_seconds\": %.6f",
                (long long)cfg.n_layer, (long long)cfg.channels, (long long)cfg.n_head,
                (long long)cfg.n_kv_head, (long long)cfg.ffn_hidden, (long long)cfg.vocab_size,
                (long long)cfg.max_seq_len, double(cfg.norm_eps), double(cfg.rope_base),
                cfg.tied_output ? "true" : "false", (long long)B, (long long)T, double(lr),
                double(opt.beta1), double(opt.beta2), double(opt.eps), double(opt.weight_decay),
-               double(clip), (long long)model.num_params());
+               double(clip), (long long)model.num_params(), seconds, cpu_seconds);
   std::fprintf(f, ", \"tensors\": [");
   const auto tensors = model.tensors();
   for (size_t i = 0; i < tensors.size(); ++i) {
