@@ -1,8 +1,8 @@
-// sgemm's blocked driver (GotoBLAS/BLIS loop nest): the output is cut into (mc, nc) tiles,
-// one task each on the thread pool; a task walks K in kSgemmKc blocks, packs its A block and
-// B panel into micro-panels (zero-padded to whole micro-tiles, transposes resolved here so the
-// micro-kernels see one layout) and runs the micro-kernel over them. Tile sizes only choose
-// which elements one task owns, never the order of any element's sum: hence threads-invariant.
+// sgemm's blocked driver (GotoBLAS/BLIS loop nest): N in nc-wide panels, K in kSgemmKc blocks;
+// each (panel, block) of B is packed once into micro-panels (zero-padded to whole micro-tiles,
+// transposes resolved here so the micro-kernels see one layout), then threads take blocks of C,
+// pack their rows of A and run the micro-kernel. Block sizes only choose which elements one
+// task owns, never the order of any element's sum: hence threads-invariant.
 #include "kernels/sgemm.hpp"
 
 #include <algorithm>
@@ -84,6 +84,39 @@ void check(const SgemmArgs& g) {
          " < ", b_cols, " or ldc=", g.ldc, " < ", g.N, ")");
 }
 
+// One (m, n) block of C from packed A (m rows) and packed B (n columns), depth kc.
+void macro_tile(const SgemmKernel& kern, const float* apack, const float* bpack, float* c,
+                int64_t ldc, int64_t m, int64_t n, int64_t kc, bool load_c) {
+  const int64_t mr = kern.mr, nr = kern.nr;
+  alignas(64) float edge[16 * 64];  // one micro-tile (mr·nr <= 16·64)
+  for (int64_t jr = 0; jr < n; jr += nr) {
+    const int64_t cols = std::min(nr, n - jr);
+    const float* bp = bpack + (jr / nr) * kc * nr;
+    for (int64_t ir = 0; ir < m; ir += mr) {
+      const int64_t rows = std::min(mr, m - ir);
+      const float* ap = apack + (ir / mr) * kc * mr;
+      float* ct = c + ir * ldc + jr;
+      if (rows == mr && cols == nr) {
+        kern.fn(kc, ap, bp, ct, ldc, load_c);
+        continue;
+      }
+      // A partial tile: the same kernel on a full-size copy, so the same arithmetic.
+      for (int64_t r = 0; r < rows; ++r)
+        std::memcpy(edge + r * nr, ct + r * ldc, size_t(cols) * sizeof(float));
+      kern.fn(kc, ap, bp, edge, nr, load_c);
+      for (int64_t r = 0; r < rows; ++r)
+        std::memcpy(ct + r * ldc, edge + r * nr, size_t(cols) * sizeof(float));
+    }
+  }
+}
+
+void for_range(bool threaded, int64_t n, const auto& fn) {
+  if (threaded)
+    parallel_for(n, fn);
+  else
+    fn(int64_t{0}, n);
+}
+
 void run(const SgemmArgs& g, const SgemmKernel& kern, bool threaded) {
   check(g);
   if (g.M == 0 || g.N == 0) return;
@@ -93,61 +126,52 @@ void run(const SgemmArgs& g, const SgemmKernel& kern, bool threaded) {
     return;
   }
   const int64_t mr = kern.mr, nr = kern.nr;
-  // mc·kc floats of A (~96 KB) stay in L2 while each nr-wide strip of B (16-32 KB) sits in L1.
-  int64_t mc = std::min(round_up(96, mr), round_up(g.M, mr));
-  int64_t nc = std::min(int64_t{256}, round_up(g.N, nr));
-  // Small outputs: smaller tiles, so every thread gets a few tasks.
-  const int64_t want = threaded ? 4 * int64_t{thread_count()} : 1;
-  auto tiles = [&] { return ceil_div(g.M, mc) * ceil_div(g.N, nc); };
-  while (tiles() < want && nc >= 4 * nr) nc = round_up(nc / 2, nr);
-  while (tiles() < want && mc >= 4 * mr) mc = round_up(mc / 2, mr);
-  const int64_t tiles_m = ceil_div(g.M, mc), tiles_n = ceil_div(g.N, nc);
+  // The GotoBLAS nest: for each (nc-wide, kc-deep) panel of B, packed once and shared, the
+  // threads take (mc × nc2) blocks of C: a packed mc·kc block of A (~96 KB) stays in L2 while
+  // each nr-wide strip of B (16-32 KB) sits in L1.
+  const int64_t mc = std::min(round_up(96, mr), round_up(g.M, mr));
+  const int64_t nc = std::min(int64_t{1024}, round_up(g.N, nr));
   const int64_t kc_max = std::min(kSgemmKc, g.K);
+  std::vector<float> bbuf(size_t(nc * kc_max + 16));
+  float* bpack = bbuf.data();
+  bpack += (64 - reinterpret_cast<uintptr_t>(bpack) % 64) % 64 / sizeof(float);
 
-  auto body = [&](int64_t t0, int64_t t1) {
-    // 64-byte aligned packing buffers for this range of tiles.
-    std::vector<float> buf(size_t(mc * kc_max + nc * kc_max + mr * nr + 32));
-    float* base = buf.data();
-    base += (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64 / sizeof(float);
-    float* apack = base;
-    float* bpack = apack + round_up(mc * kc_max, 16);
-    float* edge = bpack + round_up(nc * kc_max, 16);
-    for (int64_t t = t0; t < t1; ++t) {
-      // Consecutive tasks share a column panel (its B stays in L2/L3 between them).
-      const int64_t jt = t / tiles_m, it = t % tiles_m;
-      const int64_t i0 = it * mc, m = std::min(mc, g.M - i0);
-      const int64_t j0 = jt * nc, n = std::min(nc, g.N - j0);
-      for (int64_t k0 = 0; k0 < g.K; k0 += kSgemmKc) {
-        const int64_t kc = std::min(kSgemmKc, g.K - k0);
-        const bool load_c = g.accumulate || k0 > 0;
-        pack_a(apack, g, i0, m, k0, kc, mr);
-        pack_b(bpack, g, j0, n, k0, kc, nr);
-        for (int64_t jr = 0; jr < n; jr += nr) {
-          const int64_t cols = std::min(nr, n - jr);
-          const float* bp = bpack + (jr / nr) * kc * nr;
-          for (int64_t ir = 0; ir < m; ir += mr) {
-            const int64_t rows = std::min(mr, m - ir);
-            const float* ap = apack + (ir / mr) * kc * mr;
-            float* c = g.C + (i0 + ir) * g.ldc + j0 + jr;
-            if (rows == mr && cols == nr) {
-              kern.fn(kc, ap, bp, c, g.ldc, load_c);
-              continue;
-            }
-            // A partial tile: the same kernel on a full-size copy, so the same arithmetic.
-            for (int64_t r = 0; r < rows; ++r)
-              std::memcpy(edge + r * nr, c + r * g.ldc, size_t(cols) * sizeof(float));
-            kern.fn(kc, ap, bp, edge, nr, load_c);
-            for (int64_t r = 0; r < rows; ++r)
-              std::memcpy(c + r * g.ldc, edge + r * nr, size_t(cols) * sizeof(float));
+  for (int64_t j0 = 0; j0 < g.N; j0 += nc) {
+    const int64_t n = std::min(nc, g.N - j0);
+    const int64_t strips = ceil_div(n, nr);
+    for (int64_t k0 = 0; k0 < g.K; k0 += kSgemmKc) {
+      const int64_t kc = std::min(kSgemmKc, g.K - k0);
+      const bool load_c = g.accumulate || k0 > 0;
+      for_range(threaded, strips, [&](int64_t s0, int64_t s1) {
+        const int64_t c0 = s0 * nr, c1 = std::min(n, s1 * nr);
+        pack_b(bpack + s0 * kc * nr, g, j0 + c0, c1 - c0, k0, kc, nr);
+      });
+      // Blocks of C: mc rows × (strips per block) strips; split N finer when M alone gives
+      // the threads too few blocks. Which thread owns a block never changes a sum's order.
+      const int64_t tiles_m = ceil_div(g.M, mc);
+      const int64_t want = threaded ? 4 * int64_t{thread_count()} : 1;
+      const int64_t splits_n = std::min(strips, ceil_div(want, tiles_m));
+      const int64_t strips_per = ceil_div(strips, splits_n);
+      const int64_t tiles_n = ceil_div(strips, strips_per);
+      for_range(threaded, tiles_m * tiles_n, [&](int64_t t0, int64_t t1) {
+        std::vector<float> abuf(size_t(mc * kc + 16));
+        float* apack = abuf.data();
+        apack += (64 - reinterpret_cast<uintptr_t>(apack) % 64) % 64 / sizeof(float);
+        int64_t packed_it = -1;
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t it = t / tiles_n, jt = t % tiles_n;
+          const int64_t i0 = it * mc, m = std::min(mc, g.M - i0);
+          if (it != packed_it) {
+            pack_a(apack, g, i0, m, k0, kc, mr);
+            packed_it = it;
           }
+          const int64_t jc0 = jt * strips_per * nr, jn = std::min(strips_per * nr, n - jc0);
+          macro_tile(kern, apack, bpack + (jc0 / nr) * kc * nr, g.C + i0 * g.ldc + j0 + jc0,
+                     g.ldc, m, jn, kc, load_c);
         }
-      }
+      });
     }
-  };
-  if (threaded)
-    parallel_for(tiles_m * tiles_n, body);
-  else
-    body(0, tiles_m * tiles_n);
+  }
 }
 
 }  // namespace
