@@ -23,7 +23,10 @@ bool gemm_q_type(DType t);
 
 enum class CodeLayout { Pairs16, Quads8 };
 
-// Decodes rows [0, rows) (rows ≤ R) of a weight matrix into a panel of R rows.
+constexpr int kMaxPanelRows = 16;
+
+// Decodes rows [0, rows) (rows ≤ R ≤ kMaxPanelRows, R a multiple of 4) of a weight matrix into
+// a panel of R rows.
 //   w: the first row's bytes; row_bytes: bytes per row; K: elements per row.
 //   codes: Pairs16 -> int16[nb·32·R], Quads8 -> int8[nb·32·R]; d, m: float[nb·R].
 void pack_q_panel(DType t, const uint8_t* w, size_t row_bytes, int rows, int R, int64_t K,
