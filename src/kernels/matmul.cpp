@@ -1,9 +1,10 @@
-// The fast matmul driver: quantize the activation rows once (if the kernel asks for it),
-// then split the N weight rows over the thread pool. Inside a thread's range, weight rows go
-// in chunks of kRowChunk; each chunk meets every tile of kMaxRows activation rows of a block of
-// kRowBlock rows while both are in L1. A weight is read from memory once per call when T ≤
-// kRowBlock (decode) and from L2/L3 once per block otherwise (prefill: a real GEMM tiling and
-// AMX are the next step).
+// The fast matmul driver. From kGemmMinRows activation rows on (prefill), the GEMM path
+// (gemm.hpp: weight panels decoded once per call, register-blocked AVX2 / AVX-512 VNNI
+// micro-kernels, AMX int8 tiles where the CPU and kernel allow) takes the quantized types it
+// knows. Otherwise (decode, float weights, Q6_K): quantize the activation rows once (if the
+// kernel asks for it), then split the N weight rows over the thread pool. Inside a thread's
+// range, weight rows go in chunks of kRowChunk; each chunk meets every tile of kMaxRows
+// activation rows of a block of kRowBlock rows while both are in L1.
 #include "kernels/matmul.hpp"
 
 #include <vector>
