@@ -1,37 +1,19 @@
 #include "kernels/rope_backward.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <vector>
 
 #include "core/thread_pool.hpp"
 
 namespace tock {
 
+// Rotation by −θ is rope() at the negated positions: float(−p)·f = −(float(p)·f) exactly, and
+// cos/sin are even/odd exactly, so the angles are bit for bit those of the forward.
 void rope_backward(float* dx, const int32_t* pos, int64_t T, int64_t NH, int64_t HS, int64_t n_rot,
                    float base, RopeStyle style) {
-  const int64_t half = n_rot / 2;
-  std::vector<float> inv_freq(static_cast<size_t>(half));
-  for (int64_t i = 0; i < half; ++i)
-    inv_freq[size_t(i)] = std::pow(base, -2.0f * float(i) / float(n_rot));
-  std::vector<float> cs(static_cast<size_t>(half)), sn(static_cast<size_t>(half));
-  for (int64_t t = 0; t < T; ++t) {
-    for (int64_t i = 0; i < half; ++i) {
-      const float theta = float(pos[t]) * inv_freq[size_t(i)];
-      cs[size_t(i)] = std::cos(theta);
-      sn[size_t(i)] = std::sin(theta);
-    }
-    for (int64_t h = 0; h < NH; ++h) {
-      float* v = dx + (t * NH + h) * HS;
-      for (int64_t i = 0; i < half; ++i) {
-        const int64_t a = style == RopeStyle::adjacent ? 2 * i : i;
-        const int64_t b = style == RopeStyle::adjacent ? 2 * i + 1 : i + half;
-        const float d0 = v[a], d1 = v[b];
-        v[a] = d0 * cs[size_t(i)] + d1 * sn[size_t(i)];
-        v[b] = -d0 * sn[size_t(i)] + d1 * cs[size_t(i)];
-      }
-    }
-  }
+  std::vector<int32_t> neg(static_cast<size_t>(T));
+  for (int64_t t = 0; t < T; ++t) neg[size_t(t)] = -pos[t];
+  rope(dx, neg.data(), T, NH, HS, n_rot, base, style);
 }
 
 namespace {

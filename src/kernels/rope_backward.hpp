@@ -1,7 +1,7 @@
 // RoPE for training: the backward of rope.hpp's rotation, and both directions over a whole
 // batch of sequences on the thread pool. A rotation's backward is its transpose (rotation by
-// −θ), so the gradient needs no saved activations. Angles are computed exactly as rope() does
-// (float base^(-2i/n_rot), float θ), so training and inference rotate alike.
+// −θ), so the gradient needs no saved activations; it is rope() itself at negated positions, so
+// training's angles are bit for bit inference's.
 #pragma once
 #include <cstdint>
 

@@ -4,21 +4,15 @@
 // of a shared kv head being the sum over its group.
 #include <gtest/gtest.h>
 
-#include <random>
 #include <vector>
 
 #include "kernels/attention_backward.hpp"
 #include "kernels/gqa_attention_backward.hpp"
+#include "backward_test_data.hpp"
 
 namespace {
 
-std::vector<float> randn(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using tock::testing_data::randn;
 
 void check_against_mha(int64_t B, int64_t T, int64_t NH, int64_t NKV, int64_t HS) {
   const int64_t C = NH * HS, KV = NKV * HS, BT = B * T, group = NH / NKV;

@@ -3,21 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "kernels/norm.hpp"
 #include "kernels/rmsnorm_backward.hpp"
+#include "backward_test_data.hpp"
 
 namespace {
 
-std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using tock::testing_data::randn;
 
 // Σ_n,c dout · rmsnorm(x)[n,c] in double: the scalar whose gradient the backward computes.
 double objective(const std::vector<double>& x, const std::vector<double>& w,

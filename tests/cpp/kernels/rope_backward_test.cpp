@@ -3,21 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "kernels/rope.hpp"
 #include "kernels/rope_backward.hpp"
+#include "backward_test_data.hpp"
 
 namespace {
 
-std::vector<float> randn(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using tock::testing_data::randn;
 
 double dot(const std::vector<float>& a, const std::vector<float>& b) {
   double s = 0.0;

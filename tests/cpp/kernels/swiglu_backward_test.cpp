@@ -3,20 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "kernels/swiglu_backward.hpp"
+#include "backward_test_data.hpp"
 
 namespace {
 
-std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using tock::testing_data::randn;
 
 double swiglu_d(double g, double u) { return g / (1.0 + std::exp(-g)) * u; }
 
