@@ -2,6 +2,8 @@
 // every type, random activations, the activation round trip the quantized kernels apply, and
 // the error measures their tolerances are written in (see test_matmul.cpp's header).
 #pragma once
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -13,6 +15,8 @@
 #include "core/dtype.hpp"
 #include "core/float16.hpp"
 #include "core/tensor.hpp"
+#include "core/thread_pool.hpp"
+#include "kernels/matmul.hpp"
 #include "kernels/dequant.hpp"
 #include "kernels/quantize_activations.hpp"
 
@@ -129,6 +133,53 @@ inline std::vector<Isa> isas_here() {
   std::vector<Isa> v;
   for (int i = 0; i <= int(detected_isa()); ++i) v.push_back(Isa(i));
   return v;
+}
+
+// matmul() on 1 and on 3 threads gives the same bytes (random W, x of the given shape).
+inline void expect_threaded_equals_single_threaded(DType type, int64_t K, int64_t N, int64_t T, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const auto w = random_weights(type, K, N, rng);
+  const auto x = random_x(T * K, rng);
+  const TensorView W = view(type, K, N, w);
+  const int before = thread_count();
+  std::vector<float> one(size_t(T * N)), three(size_t(T * N));
+  set_thread_count(1);
+  matmul(W, x.data(), one.data(), T);
+  set_thread_count(3);
+  matmul(W, x.data(), three.data(), T);
+  set_thread_count(before);
+  EXPECT_EQ(0, std::memcmp(one.data(), three.data(), one.size() * sizeof(float)));
+}
+
+// Every quant byte set to fill (0x00, 0xFF, 0x80, 0x7F: the largest codes, and Q6_K's scale
+// −128), with valid f16 scales; x = +1 on even rows and −1 on odd ones, so |q_x| = 32767 and
+// the products of an output share a sign. The integer partial sums are then at their largest;
+// any i32 wrap (or a lost bit in AMX's byte split of q_x) would show, at every ISA level here.
+inline void expect_extreme_codes_match_reference(DType type, int64_t K, int64_t N, int64_t T) {
+  std::mt19937 rng(5);
+  for (int fill : {0x00, 0xFF, 0x80, 0x7F}) {
+    auto w = random_weights(type, K, N, rng);
+    const auto fields = random_weights(type, K, N, rng);  // same layout: copy back only the f16 fields
+    std::memset(w.data(), fill, w.size());
+    const DTypeInfo& info = dtype_info(type);
+    const bool has_two = type == DType::Q4_1 || type == DType::Q5_1 || type == DType::Q4_K || type == DType::Q5_K;
+    const size_t at = type == DType::Q6_K ? info.block_bytes - 2 : 0;
+    for (size_t off = 0; off < w.size(); off += info.block_bytes)
+      std::memcpy(&w[off + at], &fields[off + at], has_two ? 4 : 2);
+    std::vector<float> x(size_t(T * K));
+    for (int64_t i = 0; i < T * K; ++i) x[size_t(i)] = (i / K) % 2 ? -1.0f : 1.0f;
+    SCOPED_TRACE(::testing::Message() << dtype_name(type) << " fill=" << fill << " T=" << T);
+    const TensorView W = view(type, K, N, w);
+    const auto xq = round_trip(type, x, K);
+    const auto scale = abs_scale(W, xq, T);
+    std::vector<float> ref_q(size_t(T * N));
+    matmul_ref(W, xq.data(), ref_q.data(), T);
+    for (Isa isa : isas_here()) {
+      std::vector<float> fast(size_t(T * N), NAN);
+      matmul_isa(isa, W, x.data(), fast.data(), T);
+      EXPECT_LE(max_rel(fast, ref_q, scale), 1e-5) << isa_name(isa) << " vs matmul_ref on round-tripped x";
+    }
+  }
 }
 
 }  // namespace tock

@@ -53,49 +53,13 @@ TEST_P(GemmType, MatchesScalarAndReferenceOnAwkwardSizes) {
 
 TEST_P(GemmType, ThreadedEqualsSingleThreadedBitForBit) {
   const DType type = GetParam();
-  const int64_t K = dtype_info(type).block_size == 256 ? 512 : 160, N = 203, T = 37;
-  std::mt19937 rng(77);
-  const auto w = random_weights(type, K, N, rng);
-  const auto x = random_x(T * K, rng);
-  const TensorView W = view(type, K, N, w);
-  const int before = thread_count();
-  std::vector<float> one(size_t(T * N)), three(size_t(T * N));
-  set_thread_count(1);
-  matmul(W, x.data(), one.data(), T);
-  set_thread_count(3);
-  matmul(W, x.data(), three.data(), T);
-  set_thread_count(before);
-  EXPECT_EQ(0, std::memcmp(one.data(), three.data(), one.size() * sizeof(float)));
+  expect_threaded_equals_single_threaded(type, dtype_info(type).block_size == 256 ? 512 : 160, 203, 37, 77);
 }
 
-// All codes at their extremes and |x| = amax everywhere, all products of one sign: the i32
-// block sums (and AMX's split of each 16-bit activation into a signed high and an unsigned
-// low byte) must not wrap.
+// Largest integer partial sums through the GEMM (T ≥ 16), incl. AMX's split of each 16-bit
+// activation into a signed high and an unsigned low byte; see matmul_test_data.hpp.
 TEST_P(GemmType, ExtremeCodesDoNotOverflow) {
-  const DType type = GetParam();
-  const int64_t K = 512, N = 19, T = 21;
-  std::mt19937 rng(6);
-  for (int fill : {0x00, 0xFF, 0x80, 0x7F}) {
-    auto w = random_weights(type, K, N, rng);
-    const auto fields = random_weights(type, K, N, rng);
-    std::memset(w.data(), fill, w.size());
-    const DTypeInfo& info = dtype_info(type);
-    const bool has_two = type == DType::Q4_1 || type == DType::Q5_1 || type == DType::Q4_K || type == DType::Q5_K;
-    for (size_t off = 0; off < w.size(); off += info.block_bytes) std::memcpy(&w[off], &fields[off], has_two ? 4 : 2);
-    std::vector<float> x(size_t(T * K));
-    for (int64_t i = 0; i < T * K; ++i) x[size_t(i)] = (i / K) % 2 ? -1.0f : 1.0f;
-    SCOPED_TRACE(::testing::Message() << dtype_name(type) << " fill=" << fill);
-    const TensorView W = view(type, K, N, w);
-    const auto xq = round_trip(type, x, K);
-    const auto scale = abs_scale(W, xq, T);
-    std::vector<float> ref_q(size_t(T * N));
-    matmul_ref(W, xq.data(), ref_q.data(), T);
-    for (Isa isa : isas_here()) {
-      std::vector<float> fast(size_t(T * N), NAN);
-      matmul_isa(isa, W, x.data(), fast.data(), T);
-      EXPECT_LE(max_rel(fast, ref_q, scale), 1e-5) << isa_name(isa);
-    }
-  }
+  expect_extreme_codes_match_reference(GetParam(), 512, 19, 21);
 }
 
 INSTANTIATE_TEST_SUITE_P(QuantTypes, GemmType,

@@ -79,19 +79,7 @@ TEST_P(MatmulType, MatchesReferenceAndScalarAtEveryIsaOnAwkwardSizes) {
 
 TEST_P(MatmulType, ThreadedEqualsSingleThreadedBitForBit) {
   const DType type = GetParam();
-  const int64_t K = dtype_info(type).block_size == 256 ? 512 : 96, N = 301, T = 6;
-  std::mt19937 rng(99);
-  const auto w = random_weights(type, K, N, rng);
-  const auto x = random_x(T * K, rng);
-  const TensorView W = view(type, K, N, w);
-  const int before = thread_count();
-  std::vector<float> one(size_t(T * N)), three(size_t(T * N));
-  set_thread_count(1);
-  matmul(W, x.data(), one.data(), T);
-  set_thread_count(3);
-  matmul(W, x.data(), three.data(), T);
-  set_thread_count(before);
-  EXPECT_EQ(0, std::memcmp(one.data(), three.data(), one.size() * sizeof(float)));
+  expect_threaded_equals_single_threaded(type, dtype_info(type).block_size == 256 ? 512 : 96, 301, 6, 99);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulType,
@@ -167,41 +155,11 @@ TEST(QuantizeActivations, ZeroBlockHasZeroScaleAndCodes) {
   for (int16_t q : b.qs) EXPECT_EQ(q, 0);
 }
 
-// Every quant byte set to fill (0x00, 0xFF, 0x80: the largest codes, and Q6_K's scale −128),
-// with valid f16 scales; x = ±1 everywhere, so |q_x| = 32767 and the products of a row share a
-// sign. The integer partial sums are then at their largest; any i32 wrap would show.
+// Largest integer partial sums at T = 2 (the row kernels); see matmul_test_data.hpp.
 TEST_P(MatmulType, ExtremeCodesAndActivationsDoNotOverflow) {
   const DType type = GetParam();
   if (is_float_type(type)) GTEST_SKIP() << "no integer path";
-  const int64_t K = 512, N = 3, T = 2;
-  std::mt19937 rng(5);
-  for (int fill : {0x00, 0xFF, 0x80}) {
-    auto w = random_weights(type, K, N, rng);
-    const auto fields = random_weights(type, K, N, rng);  // same layout: copy back only the f16 fields
-    std::memset(w.data(), fill, w.size());
-    const DTypeInfo& info = dtype_info(type);
-    for (size_t off = 0; off < w.size(); off += info.block_bytes) {
-      const bool has_two = type == DType::Q4_1 || type == DType::Q5_1 || type == DType::Q4_K || type == DType::Q5_K;
-      const size_t at = type == DType::Q6_K ? info.block_bytes - 2 : 0;
-      std::memcpy(&w[off + at], &fields[off + at], has_two ? 4 : 2);
-    }
-    std::vector<float> x(size_t(T * K));
-    for (int64_t k = 0; k < K; ++k) {
-      x[size_t(k)] = 1.0f;
-      x[size_t(K + k)] = -1.0f;
-    }
-    SCOPED_TRACE(::testing::Message() << dtype_name(type) << " fill=" << fill);
-    const TensorView W = view(type, K, N, w);
-    const auto xq = round_trip(type, x, K);
-    const auto scale = abs_scale(W, xq, T);
-    std::vector<float> ref_q(size_t(T * N));
-    matmul_ref(W, xq.data(), ref_q.data(), T);
-    for (Isa isa : isas_here()) {
-      std::vector<float> fast(size_t(T * N), NAN);
-      matmul_isa(isa, W, x.data(), fast.data(), T);
-      EXPECT_LE(max_rel(fast, ref_q, scale), 1e-5) << isa_name(isa) << " vs matmul_ref on round-tripped x";
-    }
-  }
+  expect_extreme_codes_match_reference(type, 512, 3, 2);
 }
 
 }  // namespace
