@@ -1,6 +1,8 @@
 #include "runtime/bench.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 
 #include "clock/trace.hpp"
 #include "core/error.hpp"
@@ -26,7 +28,15 @@ std::vector<int32_t> random_tokens(const Tokenizer& tok, int n, uint64_t seed) {
   return out;
 }
 
+int max_of(const std::vector<int>& v) { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
+
 }  // namespace
+
+std::string BenchSeries::name() const {
+  std::string s = test + std::to_string(tokens);
+  if (depth > 0) s.append(" @ d").append(std::to_string(depth));
+  return s;
+}
 
 double BenchSeries::median() const {
   if (tok_per_s.empty()) return 0;
@@ -34,6 +44,21 @@ double BenchSeries::median() const {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double BenchSeries::mean() const {
+  if (tok_per_s.empty()) return 0;
+  double s = 0;
+  for (double v : tok_per_s) s += v;
+  return s / double(tok_per_s.size());
+}
+
+double BenchSeries::stddev() const {
+  if (tok_per_s.size() < 2) return 0;
+  const double m = mean();
+  double ss = 0;
+  for (double v : tok_per_s) ss += (v - m) * (v - m);
+  return std::sqrt(ss / double(tok_per_s.size() - 1));
 }
 
 double BenchSeries::spread() const {
@@ -44,8 +69,11 @@ double BenchSeries::spread() const {
 
 std::vector<BenchSeries> run_bench(Model& model, const Tokenizer& tok, const BenchParams& p) {
   if (p.repetitions < 1) fail("bench: repetitions must be at least 1");
-  if (p.prompt_tokens < 0 || p.gen_tokens < 0 || p.depth < 0) fail("bench: token counts must be >= 0");
-  const int64_t needed = std::max<int64_t>(p.prompt_tokens, int64_t(p.depth) + p.gen_tokens + 1);
+  for (const auto* list : {&p.prompt_tokens, &p.gen_tokens, &p.depths})
+    for (int v : *list)
+      if (v < 0) fail("bench: token counts must be >= 0, got ", v);
+  const int max_depth = max_of(p.depths);
+  const int64_t needed = int64_t(max_depth) + std::max<int64_t>(max_of(p.prompt_tokens), max_of(p.gen_tokens) + 1);
   if (needed > model.config().n_ctx_train)
     fail("bench: ", needed, " positions needed, the model's context is ", model.config().n_ctx_train);
 
@@ -53,53 +81,49 @@ std::vector<BenchSeries> run_bench(Model& model, const Tokenizer& tok, const Ben
   if (p.clock != ClockMode::on) modes.push_back(false);
   if (p.clock != ClockMode::off) modes.push_back(true);
 
+  // One series per (test, size, depth, clock), in llama-bench's order: all pp, then all tg.
   std::vector<BenchSeries> series;
-  auto find = [&](const char* test, bool on) -> BenchSeries& {
-    for (auto& s : series)
-      if (std::string_view(s.test) == test && s.clock_on == on) return s;
-    const int n = std::string_view(test) == "pp" ? p.prompt_tokens : p.gen_tokens;
-    series.push_back({test, n, std::string_view(test) == "pp" ? 0 : p.depth, on, {}});
-    return series.back();
-  };
   for (const char* test : {"pp", "tg"})
-    for (bool on : modes)
-      if ((std::string_view(test) == "pp" ? p.prompt_tokens : p.gen_tokens) > 0) find(test, on);
+    for (int n : std::string_view(test) == "pp" ? p.prompt_tokens : p.gen_tokens)
+      for (int d : p.depths)
+        for (bool on : modes)
+          if (n > 0) series.push_back({test, n, d, on, {}});
 
   SamplerParams greedy;
   greedy.temperature = 0;
-  const std::vector<int32_t> prompt = random_tokens(tok, std::max({p.prompt_tokens, p.depth, 8}), p.seed);
-  const std::vector<int32_t> depth_tokens(prompt.begin(), prompt.begin() + p.depth);
-  const std::vector<int32_t> pp_tokens(prompt.begin(), prompt.begin() + p.prompt_tokens);
+  const std::vector<int32_t> tokens =
+      random_tokens(tok, max_depth + std::max(max_of(p.prompt_tokens), 8), p.seed);
   GenerateParams gen;
-  gen.max_tokens = p.gen_tokens;
   gen.ignore_eos = true;
   gen.prefill_chunk = p.prefill_chunk;
 
   // A warm-up round (page in the weights, grow buffers), not counted.
   {
     Session s(model, tok, greedy, needed);
-    s.feed(std::vector<int32_t>(prompt.begin(), prompt.begin() + std::min<int>(8, int(prompt.size()))));
+    s.feed(std::vector<int32_t>(tokens.begin(), tokens.begin() + 8));
   }
+  using clk = std::chrono::steady_clock;
   for (int r = 0; r < p.repetitions; ++r) {
-    for (bool on : modes) {  // alternate off/on within each repetition
-      if (p.prompt_tokens > 0) {
-        Session s(model, tok, greedy, needed);
-        if (on) clock::start();
-        s.feed(pp_tokens, p.prefill_chunk);
-        GenerateParams none;
-        none.max_tokens = 0;
-        const GenerationStats st = s.generate(none, [](std::string_view) { return true; });
-        if (on) clock::stop();
-        find("pp", on).tok_per_s.push_back(double(st.prompt_tokens) / st.prompt_seconds);
-      }
-      if (p.gen_tokens > 0) {
-        Session s(model, tok, greedy, needed);
-        // The context the generation starts from (untimed): D tokens, or one to begin with.
-        s.feed(p.depth > 0 ? depth_tokens : std::vector<int32_t>{prompt.front()}, p.prefill_chunk);
-        if (on) clock::start();
-        const GenerationStats st = s.generate(gen, [](std::string_view) { return true; });
-        if (on) clock::stop();
-        find("tg", on).tok_per_s.push_back(double(st.generated_tokens()) / st.generate_seconds);
+    for (auto& s : series) {  // off/on of one test are adjacent: they alternate within a round
+      Session sess(model, tok, greedy, needed);
+      // The context the test starts from (untimed): D tokens, or one to begin generation with.
+      const auto ctx_end = tokens.begin() + s.depth;
+      if (s.depth > 0) sess.feed(std::vector<int32_t>(tokens.begin(), ctx_end), p.prefill_chunk);
+      if (s.test == "pp") {
+        const std::vector<int32_t> prompt(ctx_end, ctx_end + s.tokens);
+        if (s.clock_on) clock::start();
+        const auto t0 = clk::now();
+        sess.feed(prompt, p.prefill_chunk);
+        const double sec = std::chrono::duration<double>(clk::now() - t0).count();
+        if (s.clock_on) clock::stop();
+        s.tok_per_s.push_back(double(s.tokens) / sec);
+      } else {
+        if (s.depth == 0) sess.feed(std::vector<int32_t>{tokens.front()}, p.prefill_chunk);
+        gen.max_tokens = s.tokens;
+        if (s.clock_on) clock::start();
+        const GenerationStats st = sess.generate(gen, [](std::string_view) { return true; });
+        if (s.clock_on) clock::stop();
+        s.tok_per_s.push_back(double(st.generated_tokens()) / st.generate_seconds);
       }
     }
   }

@@ -1,10 +1,12 @@
 // Model speed measurements behind `tock bench`, in the manner of llama.cpp's llama-bench:
 // prompt processing (pp: P prompt tokens in batches) and text generation (tg: N tokens one tick
-// at a time, greedy, after an optional context depth D), each repeated, reported as medians.
+// at a time, greedy), each after an optional context depth D already in the cache (untimed),
+// each repeated. Every combination of the P, N and D lists is one series.
 // With the clock on, every round is traced at per-op granularity (with moments), so off/on
 // rounds alternated in one run measure the clock's cost. Not a test: numbers only.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "model/model.hpp"
@@ -15,22 +17,25 @@ namespace tock {
 enum class ClockMode { off, on, both };
 
 struct BenchParams {
-  int prompt_tokens = 512;   // P; 0 = skip pp
-  int gen_tokens = 128;      // N; 0 = skip tg
-  int depth = 0;             // D: context already in the cache before tg (not timed)
+  std::vector<int> prompt_tokens{512};  // P values; 0 entries are skipped
+  std::vector<int> gen_tokens{128};     // N values; 0 entries are skipped
+  std::vector<int> depths{0};           // D values: context in the cache before each test
   int repetitions = 5;
   int prefill_chunk = 512;
   ClockMode clock = ClockMode::off;
-  uint64_t seed = 1;         // for the random prompt tokens
+  uint64_t seed = 1;                    // for the random prompt tokens
 };
 
 struct BenchSeries {
-  const char* test;          // "pp" or "tg"
+  std::string test;          // "pp" or "tg"
   int tokens;                // P or N
   int depth;
   bool clock_on;
   std::vector<double> tok_per_s;  // one per repetition
+  std::string name() const;  // llama-bench's spelling: "pp512", "tg128 @ d1024"
   double median() const;
+  double mean() const;
+  double stddev() const;     // sample standard deviation (0 for one sample)
   double spread() const;     // (max - min) / median
 };
 
