@@ -1,5 +1,7 @@
 // Causal multi-head self-attention for training (llm.c's attention_forward/backward), over
-// the fused qkv rows of a whole batch. HS = C / NH; scale = 1/√HS.
+// the fused qkv rows of a whole batch. HS = C / NH; scale = 1/√HS. Threads take (b, h) pairs;
+// inside one, the products are sgemm calls over blocks of 64 queries, each stopping at its
+// block's last key (the causal mask).
 // Not here: KV cache, grouped-query heads, RoPE (inference: attention.hpp, rope.hpp).
 #pragma once
 #include <cstdint>
@@ -12,8 +14,17 @@ namespace tock {
 void attention_forward(float* out, float* att, const float* inp, int64_t B, int64_t T, int64_t C,
                        int64_t NH);
 
-// Accumulates (+=) into dinp (B, T, 3C) from dout (B, T, C). scratch: (B, NH, T) floats.
+// Accumulates (+=) into dinp (B, T, 3C) from dout (B, T, C). scratch: (B, NH, T) floats, no
+// longer used (each thread allocates one (T, T) block for the scores' gradient per call); kept
+// so callers need not change.
 void attention_backward(float* dinp, float* scratch, const float* dout, const float* inp,
                         const float* att, int64_t B, int64_t T, int64_t C, int64_t NH);
+
+// The plain loops (one query position at a time, single-threaded), for tests. scratch: (B, NH,
+// T) floats.
+void attention_forward_ref(float* out, float* att, const float* inp, int64_t B, int64_t T,
+                           int64_t C, int64_t NH);
+void attention_backward_ref(float* dinp, float* scratch, const float* dout, const float* inp,
+                            const float* att, int64_t B, int64_t T, int64_t C, int64_t NH);
 
 }  // namespace tock
