@@ -1,7 +1,8 @@
-// Grouped-query attention for training against the multi-head version of
+// Grouped-query attention for training. Its plain loops against the multi-head ones of
 // attention_backward.hpp (llm.c's, over fused qkv rows): with NKV = NH they must agree, and with
 // NKV < NH the GQA result must equal MHA on k/v heads repeated over each group, the gradients
-// of a shared kv head being the sum over its group.
+// of a shared kv head being the sum over its group. Then the sgemm version against the loops,
+// across the 64-query block boundary.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -29,18 +30,18 @@ void check_against_mha(int64_t B, int64_t T, int64_t NH, int64_t NKV, int64_t HS
         row[2 * C + h * HS + i] = v[static_cast<size_t>(n * KV + (h / group) * HS + i)];
       }
   std::vector<float> out_ref(static_cast<size_t>(BT * C)), att_ref(static_cast<size_t>(B * NH * T * T));
-  tock::attention_forward(out_ref.data(), att_ref.data(), qkv.data(), B, T, C, NH);
+  tock::attention_forward_ref(out_ref.data(), att_ref.data(), qkv.data(), B, T, C, NH);
   std::vector<float> dqkv(static_cast<size_t>(BT * 3 * C), 0.0f), scratch_ref(static_cast<size_t>(B * NH * T));
-  tock::attention_backward(dqkv.data(), scratch_ref.data(), dout.data(), qkv.data(),
+  tock::attention_backward_ref(dqkv.data(), scratch_ref.data(), dout.data(), qkv.data(),
                            att_ref.data(), B, T, C, NH);
 
   std::vector<float> out(static_cast<size_t>(BT * C)), att(static_cast<size_t>(B * NH * T * T));
-  tock::gqa_attention_forward(out.data(), att.data(), q.data(), k.data(), v.data(), B, T, NH, NKV, HS);
+  tock::gqa_attention_forward_ref(out.data(), att.data(), q.data(), k.data(), v.data(), B, T, NH, NKV, HS);
   for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], out_ref[i], 1e-5) << "out " << i;
   for (size_t i = 0; i < att.size(); ++i) ASSERT_NEAR(att[i], att_ref[i], 1e-6) << "att " << i;
   std::vector<float> dq(static_cast<size_t>(BT * C), 0.5f), dk(static_cast<size_t>(BT * KV), 0.5f), dv(static_cast<size_t>(BT * KV), 0.5f),
       scratch(static_cast<size_t>(B * NKV * T));  // start at 0.5: the backward accumulates
-  tock::gqa_attention_backward(dq.data(), dk.data(), dv.data(), scratch.data(), dout.data(),
+  tock::gqa_attention_backward_ref(dq.data(), dk.data(), dv.data(), scratch.data(), dout.data(),
                                q.data(), k.data(), v.data(), att.data(), B, T, NH, NKV, HS);
   std::vector<double> dk_ref(static_cast<size_t>(BT * KV), 0.5), dv_ref(static_cast<size_t>(BT * KV), 0.5);
   for (int64_t n = 0; n < BT; ++n)
@@ -62,6 +63,32 @@ TEST(GqaAttentionBackward, EqualHeadsMatchMultiHeadAttention) { check_against_mh
 TEST(GqaAttentionBackward, GroupsMatchMultiHeadOnRepeatedKvHeads) {
   check_against_mha(2, 9, 6, 2, 5);   // groups of 3
   check_against_mha(3, 5, 4, 1, 8);   // one kv head for all (multi-query)
+}
+
+TEST(GqaAttentionBackward, SgemmVersionMatchesLoops) {
+  const int64_t B = 2, T = 131, NH = 6, NKV = 2, HS = 12;  // 3 query blocks, the last ragged
+  const int64_t C = NH * HS, KV = NKV * HS, BT = B * T;
+  const auto q = randn(static_cast<size_t>(BT * C), 5), k = randn(static_cast<size_t>(BT * KV), 6),
+             v = randn(static_cast<size_t>(BT * KV), 7), dout = randn(static_cast<size_t>(BT * C), 8);
+  std::vector<float> out(static_cast<size_t>(BT * C)), out_ref(out.size()),
+      att(static_cast<size_t>(B * NH * T * T)), att_ref(att.size());
+  tock::gqa_attention_forward(out.data(), att.data(), q.data(), k.data(), v.data(), B, T, NH, NKV, HS);
+  tock::gqa_attention_forward_ref(out_ref.data(), att_ref.data(), q.data(), k.data(), v.data(), B, T,
+                                  NH, NKV, HS);
+  for (size_t i = 0; i < att.size(); ++i) ASSERT_NEAR(att[i], att_ref[i], 1e-6) << "att " << i;
+  for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], out_ref[i], 1e-5) << "out " << i;
+  // Non-zero starting gradients: both accumulate.
+  auto dq = randn(q.size(), 9), dk = randn(k.size(), 10), dv = randn(v.size(), 11);
+  auto dq_ref = dq, dk_ref = dk, dv_ref = dv;
+  std::vector<float> scratch(static_cast<size_t>(B * NKV * T));
+  tock::gqa_attention_backward(dq.data(), dk.data(), dv.data(), scratch.data(), dout.data(), q.data(),
+                               k.data(), v.data(), att.data(), B, T, NH, NKV, HS);
+  tock::gqa_attention_backward_ref(dq_ref.data(), dk_ref.data(), dv_ref.data(), scratch.data(),
+                                   dout.data(), q.data(), k.data(), v.data(), att_ref.data(), B, T,
+                                   NH, NKV, HS);
+  for (size_t i = 0; i < dq.size(); ++i) ASSERT_NEAR(dq[i], dq_ref[i], 1e-4) << "dq " << i;
+  for (size_t i = 0; i < dk.size(); ++i) ASSERT_NEAR(dk[i], dk_ref[i], 1e-4) << "dk " << i;
+  for (size_t i = 0; i < dv.size(); ++i) ASSERT_NEAR(dv[i], dv_ref[i], 1e-4) << "dv " << i;
 }
 
 }  // namespace
