@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from test_report_browser import chromium
 from tock_paths import BUILD_DIR, SOURCE_DIR
 
 PAGE = os.path.join(SOURCE_DIR, "src", "serve", "chat_page.html")
@@ -100,14 +101,6 @@ def server():
 
 
 # ---- a DevTools-protocol client over a pipe ------------------------------------------------
-
-def chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail("headless Chromium not found: install the Debian package `chromium` (scripts/setup.sh does)")
-
 
 class Browser:
     def __init__(self):

@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 
 import reference_forward as rf
+from train_corpus import bytes_to_unicode
 from tock_paths import SOURCE_DIR, require_model, tock, tool
 
 TEXT = os.path.join(SOURCE_DIR, "tests", "data", "text", "english_prose.txt")
@@ -109,18 +110,6 @@ def test_default_model_matches_numpy_reference_within_half_a_percent():
 
 
 # ---- small random models with a tokenizer --------------------------------------------------
-
-def bytes_to_unicode():
-    """GPT-2's byte -> printable character map."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    cs, n = bs[:], 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, map(chr, cs)))
-
 
 MERGES = ["Ġ t", "h e", "i n", "e r", "a n", "o n", "r e", "Ġ a", "e n", "a t", "o r", "e s", "Ġ s",
           "Ġ o", "Ġ w", "i s", "e d", "i t", "a l", "a r", "Ġ c", "Ġ b", "Ġ m", "Ġ p", "Ġ f", "Ġ i",
