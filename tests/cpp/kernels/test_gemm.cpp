@@ -13,6 +13,8 @@
 
 #include "core/cpu_features.hpp"
 #include "core/thread_pool.hpp"
+#include "kernels/dequant.hpp"
+#include "kernels/gemm_panel.hpp"
 #include "kernels/matmul.hpp"
 #include "matmul_test_data.hpp"
 
@@ -46,6 +48,46 @@ TEST_P(GemmType, MatchesScalarAndReferenceOnAwkwardSizes) {
           EXPECT_LE(max_rel(fast, scalar, scale), 1e-5) << isa_name(isa) << " vs scalar row kernels";
           EXPECT_LE(max_rel(fast, ref_q, scale), 1e-5) << isa_name(isa) << " vs matmul_ref";
         }
+      }
+    }
+  }
+}
+
+// The panel layouts every kernel reads (incl. AMX's, which this machine may not run): for each
+// layout and panel height, code·d + m at the place the layout names must equal the element that
+// dequantize_row (the reference dequantizer) gives, and rows past the matrix must be zero.
+TEST_P(GemmType, PanelsHoldTheDequantizedWeights) {
+  const DType type = GetParam();
+  const int64_t K = dtype_info(type).block_size == 256 ? 512 : 96, nb = K / 32;
+  std::mt19937 rng(31);
+  for (int R : {8, 16}) {
+    for (int rows : {R, R - 3}) {
+      for (CodeLayout layout : {CodeLayout::Pairs16, CodeLayout::Quads8}) {
+        SCOPED_TRACE(::testing::Message() << "R=" << R << " rows=" << rows << " quads=" << (layout == CodeLayout::Quads8));
+        const auto w = random_weights(type, K, rows, rng);
+        const TensorView W = view(type, K, rows, w);
+        std::vector<int16_t> c16(size_t(nb * 32 * R), 99);
+        std::vector<int8_t> c8(size_t(nb * 32 * R), 99);
+        std::vector<float> d(size_t(nb * R), 99.0f), m(size_t(nb * R), 99.0f);
+        void* codes = layout == CodeLayout::Pairs16 ? static_cast<void*>(c16.data()) : static_cast<void*>(c8.data());
+        pack_q_panel(type, w.data(), W.row_bytes(), rows, R, K, layout, codes, d.data(), m.data());
+        std::vector<float> ref(static_cast<size_t>(K));
+        int bad = 0;
+        for (int r = 0; r < R; ++r) {
+          if (r < rows) dequantize_row(type, W.row(r), ref.data(), K);
+          for (int64_t k = 0; k < K; ++k) {
+            const int64_t b = k / 32, i = k % 32;
+            const size_t at = layout == CodeLayout::Pairs16
+                                  ? size_t(((b * 16 + i / 2) * R + r) * 2 + i % 2)
+                                  : size_t(((b * 8 + i / 4) * R + r) * 4 + i % 4);
+            const float code = layout == CodeLayout::Pairs16 ? float(c16[at]) : float(c8[at]);
+            const float got = d[size_t(b * R + r)] * code + m[size_t(b * R + r)];
+            const float want = r < rows ? ref[size_t(k)] : 0.0f;
+            if (std::fabs(got - want) > 1e-6f * (1.0f + std::fabs(want))) ++bad;
+            if (r >= rows && code != 0.0f) ++bad;
+          }
+        }
+        EXPECT_EQ(bad, 0);
       }
     }
   }
