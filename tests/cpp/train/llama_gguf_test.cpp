@@ -166,6 +166,43 @@ TEST(LlamaExportErrors, TokenizerOfAnotherVocabularySize) {
   }
 }
 
+// A GGUF of metadata only: from_gguf must refuse it from the hyper-parameters alone.
+std::string write_header(const std::string& arch, int64_t rope_dim, const std::string& name) {
+  tock::GgufWriter w;
+  const std::string p = arch + ".";
+  w.set("general.architecture", tock::GgufValue::of_string(arch));
+  w.set(p + "context_length", tock::GgufValue::of_u32(32));
+  w.set(p + "embedding_length", tock::GgufValue::of_u32(64));
+  w.set(p + "block_count", tock::GgufValue::of_u32(1));
+  w.set(p + "feed_forward_length", tock::GgufValue::of_u32(96));
+  w.set(p + "attention.head_count", tock::GgufValue::of_u32(4));
+  w.set(p + "attention.layer_norm_rms_epsilon", tock::GgufValue::of_f32(1e-5f));
+  w.set(p + "rope.dimension_count", tock::GgufValue::of_u32(uint32_t(rope_dim)));
+  const std::string path = temp_path(name);
+  w.write(path);
+  return path;
+}
+
+TEST(LlamaFromGguf, RefusesOtherFamiliesAndPartialRope) {
+  auto error_of = [](const std::string& path) {
+    try {
+      tock::LlamaTrainModel::from_gguf(path);
+    } catch (const tock::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  // Qwen2 rotates half-split pairs: its q/k rows would be read in the wrong order.
+  EXPECT_NE(error_of(write_header("qwen2", 16, "qwen2_header.gguf")).find("'qwen2' is not a Llama-style model"),
+            std::string::npos);
+  EXPECT_NE(error_of(write_header("llama", 8, "partial_rope.gguf"))
+                .find("rope.dimension_count 8 differs from the head size 16"),
+            std::string::npos);
+  // Right hyper-parameters but no tensors: the first missing one is named.
+  EXPECT_NE(error_of(write_header("llama", 16, "no_tensors.gguf")).find("missing tensor 'token_embd.weight'"),
+            std::string::npos);
+}
+
 TEST(LlamaFromGguf, DefaultModelMatchesInferenceExactPath) {
   const char* env = std::getenv("TOCK_MODEL");
   const std::string path = env ? env : std::string(std::getenv("HOME") ? std::getenv("HOME") : "") +
