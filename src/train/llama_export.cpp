@@ -1,13 +1,14 @@
 #include "train/llama_export.hpp"
 
 #include "core/error.hpp"
+#include "core/float16.hpp"
 #include "io/gguf.hpp"
 #include "train/llama_train.hpp"
 
 namespace tock {
 
 void export_llama_gguf(const LlamaTrainModel& model, const GgufFile& tokenizer,
-                       const std::string& path, const std::string& name) {
+                       const std::string& path, const std::string& name, DType matrix_type) {
   const LlamaTrainConfig& c = model.config();
   const int64_t V = c.vocab_size, C = c.channels, L = c.n_layer, KV = c.kv_dim(),
                 F = c.ffn_hidden;
@@ -17,12 +18,15 @@ void export_llama_gguf(const LlamaTrainModel& model, const GgufFile& tokenizer,
   if (n_tokens != V)
     fail("export: tokenizer '", tokenizer.path(), "' has ", n_tokens,
          " tokens, the model's vocabulary is ", V);
+  if (matrix_type != DType::F32 && matrix_type != DType::F16)
+    fail("export: matrix type must be F32 or F16, got ", dtype_name(matrix_type));
+  const bool f16 = matrix_type == DType::F16;
   const LlamaParams& p = model.param_views();
 
   GgufWriter w;
   w.set("general.architecture", GgufValue::of_string("llama"));
   w.set("general.name", GgufValue::of_string(name));
-  w.set("general.file_type", GgufValue::of_u32(0));  // LLAMA_FTYPE_ALL_F32
+  w.set("general.file_type", GgufValue::of_u32(f16 ? 1 : 0));  // LLAMA_FTYPE_ALL_F32 / MOSTLY_F16
   w.set("llama.context_length", GgufValue::of_u32(uint32_t(c.max_seq_len)));
   w.set("llama.embedding_length", GgufValue::of_u32(uint32_t(C)));
   w.set("llama.block_count", GgufValue::of_u32(uint32_t(L)));
@@ -41,7 +45,13 @@ void export_llama_gguf(const LlamaTrainModel& model, const GgufFile& tokenizer,
   auto add = [&](const std::string& tensor, const float* data, std::vector<int64_t> ne) {
     int64_t n = 1;
     for (int64_t d : ne) n *= d;
-    w.add_tensor_view(tensor, DType::F32, std::move(ne), data, size_t(n) * sizeof(float));
+    if (!f16 || ne.size() < 2) {
+      w.add_tensor_view(tensor, DType::F32, std::move(ne), data, size_t(n) * sizeof(float));
+      return;
+    }
+    std::vector<uint16_t> h(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) h[size_t(i)] = f32_to_f16(data[i]);
+    w.add_tensor(tensor, DType::F16, std::move(ne), h.data(), h.size() * sizeof(uint16_t));
   };
   add("token_embd.weight", p[kTokEmbd], {C, V});
   for (int64_t l = 0; l < L; ++l) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/float16.hpp"
 #include "io/gguf.hpp"
 #include "model/model.hpp"
 #include "train/llama_export.hpp"
@@ -153,6 +154,35 @@ TEST_P(LlamaExport, FileHasLlamaCppNamesAndTheTokenizer) {
 }
 
 INSTANTIATE_TEST_SUITE_P(TiedAndUntied, LlamaExport, testing::Bool());
+
+TEST(LlamaExportF16, MatricesInF16NormsInF32SameLogitsAsRoundedWeights) {
+  tock::LlamaTrainModel m = make_model(false);
+  // The training model with its matrices rounded to f16 is what the file holds.
+  for (const auto& t : m.tensors())
+    if (t.decay)
+      for (int64_t i = 0; i < t.numel; ++i)
+        m.params()[t.offset + i] = tock::f16_to_f32(tock::f32_to_f16(m.params()[t.offset + i]));
+  const std::vector<int32_t> tokens = {3, 14, 15, 92, 65, 35, 89, 79, 32, 38};
+  m.forward(tokens.data(), nullptr, 1, int64_t(tokens.size()));
+  const std::string tok = write_tokenizer(97, "llama_f16_tok.gguf");
+  const std::string path = temp_path("llama_f16.gguf");
+  tock::export_llama_gguf(m, tock::GgufFile::open(tok), path, "f16", tock::DType::F16);
+  {
+    const tock::GgufFile f = tock::GgufFile::open(path);
+    EXPECT_EQ(f.get_int("general.file_type"), 1);
+    EXPECT_EQ(f.find_tensor("blk.0.attn_q.weight")->type, tock::DType::F16);
+    EXPECT_EQ(f.find_tensor("output.weight")->type, tock::DType::F16);
+    EXPECT_EQ(f.find_tensor("token_embd.weight")->type, tock::DType::F16);
+    EXPECT_EQ(f.find_tensor("blk.0.attn_norm.weight")->type, tock::DType::F32);
+    EXPECT_EQ(f.find_tensor("output_norm.weight")->type, tock::DType::F32);
+  }
+  auto model = tock::Model::load(path, {tock::ComputePath::exact});
+  const std::vector<float> logits = inference_logits(*model, tokens);
+  ASSERT_EQ(logits.size(), tokens.size() * 97);
+  EXPECT_LT(max_abs_diff(logits.data(), m.logits(), logits.size()), 1e-4f);
+  EXPECT_THROW(tock::export_llama_gguf(m, tock::GgufFile::open(tok), path, "q", tock::DType::Q8_0),
+               tock::Error);
+}
 
 TEST(LlamaExportErrors, TokenizerOfAnotherVocabularySize) {
   tock::LlamaTrainModel m = make_model(true);
