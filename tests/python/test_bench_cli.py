@@ -38,6 +38,11 @@ def test_bench_lists_of_sizes_and_depths():
     assert "memory bandwidth" not in r.stdout
 
 
+def test_bench_tiny_generation_needs_only_its_own_context():
+    r = tock("bench", "-m", require_model(), "-p", "0", "-n", "2", "-r", "1", "--bw-rounds", "0")
+    assert [(t, n, d) for t, n, d, *_ in rows(r.stdout)] == [("tg", "2", "0")], r.stdout
+
+
 def test_bench_generation_only_at_depth():
     r = tock("bench", "-m", require_model(), "-p", "0", "-n", "3", "-d", "20", "-r", "1", "--bw-rounds", "1")
     assert [(t, n, d) for t, n, d, *_ in rows(r.stdout)] == [("tg", "3", "20")], r.stdout
