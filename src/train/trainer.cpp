@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "core/thread_pool.hpp"
 #include "io/gguf.hpp"
+#include "text/text_cleaning.hpp"
 #include "text/tokenizer.hpp"
 #include "train/adamw.hpp"
 #include "train/checkpoint.hpp"
@@ -289,7 +290,8 @@ TrainOutcome run_training(TrainOptions in) {
     if (o.sample_every > 0 && (done % o.sample_every == 0 || done == N)) {
       const int32_t first = tokenizer->eos() >= 0 ? tokenizer->eos() : 0;
       const auto ids = sample_tokens(*model, first, o.sample_tokens, o.sample_temp, rng);
-      const std::string text = tokenizer->decode(ids, true);
+      // A sample may cut a character in two: invalid bytes become U+FFFD for the terminal and log.
+      const std::string text = repair_utf8(tokenizer->decode(ids, true));
       log.write({{"event", "sample"}, {"step", done}, {"temperature", o.sample_temp}, {"tokens", ids}, {"text", text}});
       std::fprintf(stderr, "sample %lld: %s\n", (long long)done, text.c_str());
     }

@@ -30,7 +30,8 @@ RunLog::~RunLog() {
 }
 
 void RunLog::write(const nlohmann::ordered_json& event) {
-  const std::string line = event.dump() + "\n";
+  // Samples may end inside a UTF-8 character: such bytes become U+FFFD, not an exception.
+  const std::string line = event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   if (std::fwrite(line.data(), 1, line.size(), f_) != line.size() || std::fflush(f_) != 0)
     fail("log: write to '", path_, "' failed: ", std::strerror(errno));
   bytes_ += int64_t(line.size());
