@@ -1,0 +1,29 @@
+// POST /v1/chat/completions and /v1/completions: parse, submit to the scheduler, then either wait
+// for the whole reply or stream it as Server-Sent Events (`data: {chunk}\n\n` ... `data: [DONE]`).
+// A stream that can no longer be written (client gone) cancels its job, which frees the slot at
+// the scheduler's next tick; while a request waits (queue, prefill) an SSE comment line is sent
+// every second so a vanished client is noticed then too.
+#pragma once
+#include <atomic>
+#include <string>
+
+#include "serve/completion_request.hpp"
+#include "serve/http.hpp"
+#include "serve/scheduler.hpp"
+
+namespace tock::serve {
+
+struct CompletionContext {
+  Scheduler& scheduler;
+  const Tokenizer& tok;
+  const ChatTemplate& tmpl;
+  RequestLimits limits;
+  std::string model_name;
+  std::atomic<uint64_t>& next_id;
+};
+
+// Fills `res` (status, JSON body or an SSE content provider); throws ApiError for bad requests.
+void handle_completion(const CompletionContext& ctx, Endpoint endpoint, const httplib::Request& req,
+                       httplib::Response& res);
+
+}  // namespace tock::serve

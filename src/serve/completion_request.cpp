@@ -1,0 +1,218 @@
+#include "serve/completion_request.hpp"
+
+#include <cmath>
+#include <optional>
+
+#include "core/error.hpp"
+#include "serve/api_error.hpp"
+
+namespace tock::serve {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void bad(const std::string& field, const std::string& must, const json& got) {
+  std::string msg = "'" + field + "' must be " + must + ", got ";
+  msg.append(got.is_string() ? dump_json(got) : std::string(got.type_name()) + (got.is_primitive() ? " " + dump_json(got) : ""));
+  throw ApiError(400, msg, field);
+}
+
+// A field that is absent or null gives nullopt.
+const json* field(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it == j.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::optional<double> number(const json& j, const char* key, double lo, double hi) {
+  const json* v = field(j, key);
+  if (!v) return std::nullopt;
+  const std::string range = "a number in [" + dump_json(lo) + ", " + dump_json(hi) + "]";
+  if (!v->is_number()) bad(key, range, *v);
+  const double x = v->get<double>();
+  if (!std::isfinite(x) || x < lo || x > hi) bad(key, range, *v);
+  return x;
+}
+
+std::optional<int64_t> integer(const json& j, const char* key, int64_t lo, int64_t hi) {
+  const json* v = field(j, key);
+  if (!v) return std::nullopt;
+  const std::string range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  if (!v->is_number_integer()) bad(key, range, *v);
+  if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX)) bad(key, range, *v);
+  const int64_t x = v->get<int64_t>();
+  if (x < lo || x > hi) bad(key, range, *v);
+  return x;
+}
+
+std::optional<bool> boolean(const json& j, const char* key) {
+  const json* v = field(j, key);
+  if (!v) return std::nullopt;
+  if (!v->is_boolean()) bad(key, "a boolean", *v);
+  return v->get<bool>();
+}
+
+std::vector<std::string> stop_strings(const json& j) {
+  const json* v = field(j, "stop");
+  if (!v) return {};
+  std::vector<std::string> out;
+  if (v->is_string()) {
+    out.push_back(v->get<std::string>());
+  } else if (v->is_array()) {
+    if (v->size() > 16) throw ApiError(400, "'stop' holds " + std::to_string(v->size()) + " strings, at most 16", "stop");
+    for (const auto& s : *v) {
+      if (!s.is_string()) bad("stop", "a string or an array of strings", *v);
+      out.push_back(s.get<std::string>());
+    }
+  } else {
+    bad("stop", "a string or an array of strings", *v);
+  }
+  for (const auto& s : out)
+    if (s.empty()) throw ApiError(400, "'stop' strings must not be empty", "stop");
+  return out;
+}
+
+// content: a string, or an array of {"type": "text", "text": ...} parts (concatenated).
+std::string message_content(const json& m, size_t i) {
+  const std::string name = "messages[" + std::to_string(i) + "].content";
+  auto it = m.find("content");
+  if (it == m.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (!it->is_array()) bad(name, "a string or an array of text parts", *it);
+  std::string text;
+  for (const auto& part : *it) {
+    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+      throw ApiError(400, "'" + name + "' parts must be {\"type\": \"text\", \"text\": string}; other kinds are not supported", name);
+    text += part["text"].get<std::string>();
+  }
+  return text;
+}
+
+std::vector<int32_t> chat_prompt(const json& j, const Tokenizer& tok, const ChatTemplate& tmpl) {
+  const json* v = field(j, "messages");
+  if (!v) throw ApiError(400, "'messages' is required", "messages");
+  if (!v->is_array() || v->empty()) bad("messages", "a non-empty array of messages", *v);
+  std::vector<ChatMessage> msgs;
+  for (size_t i = 0; i < v->size(); ++i) {
+    const json& m = (*v)[i];
+    const std::string name = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object()) bad(name, "an object with 'role' and 'content'", m);
+    auto role = m.find("role");
+    if (role == m.end() || !role->is_string()) throw ApiError(400, "'" + name + ".role' must be a string", name + ".role");
+    msgs.push_back({role->get<std::string>(), message_content(m, i)});
+  }
+  std::string text;
+  try {
+    text = render_chat(tmpl, msgs, /*add_generation_prompt=*/true);
+  } catch (const Error& e) {
+    throw ApiError(400, std::string("messages: ") + e.what(), "messages");
+  }
+  // The rendered text writes the BOS itself where the template has one.
+  return tok.encode(text, {.add_special = false, .parse_special = true});
+}
+
+std::vector<int32_t> completion_prompt(const json& j, const Tokenizer& tok) {
+  const json* v = field(j, "prompt");
+  if (!v) throw ApiError(400, "'prompt' is required", "prompt");
+  const char* must = "a string, an array of one string, or an array of token ids";
+  if (v->is_array() && v->size() == 1 && (*v)[0].is_string()) v = &(*v)[0];
+  if (v->is_string()) return tok.encode(v->get<std::string>(), {.add_special = true, .parse_special = true});
+  if (!v->is_array()) bad("prompt", must, *v);
+  std::vector<int32_t> ids;
+  for (const auto& t : *v) {
+    if (!t.is_number_integer()) bad("prompt", must, *v);
+    const int64_t id = t.get<int64_t>();
+    if (id < 0 || id >= tok.vocab_size())
+      throw ApiError(400, "'prompt' token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+                              std::to_string(tok.vocab_size()) + ")", "prompt");
+    ids.push_back(int32_t(id));
+  }
+  return ids;
+}
+
+}  // namespace
+
+nlohmann::json parse_json_object(std::string_view body) {
+  json j;
+  try {
+    j = json::parse(body.begin(), body.end());
+  } catch (const json::exception& e) {
+    throw ApiError(400, std::string("the body is not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw ApiError(400, std::string("the body must be a JSON object, got ") + j.type_name());
+  return j;
+}
+
+CompletionRequest parse_completion_request(std::string_view body, Endpoint endpoint, const Tokenizer& tok,
+                                           const ChatTemplate& tmpl, const RequestLimits& limits) {
+  const json j = parse_json_object(body);
+  CompletionRequest r;
+  r.endpoint = endpoint;
+  if (const json* m = field(j, "model")) {
+    if (!m->is_string()) bad("model", "a string", *m);
+    r.model = m->get<std::string>();
+  }
+  if (auto n = integer(j, "n", 1, 128); n && *n != 1)
+    throw ApiError(400, "'n' must be 1 (one choice per request), got " + std::to_string(*n), "n");
+  r.stream = boolean(j, "stream").value_or(false);
+  if (const json* so = field(j, "stream_options")) {
+    if (!so->is_object()) bad("stream_options", "an object", *so);
+    r.include_usage = boolean(*so, "include_usage").value_or(false);
+  }
+
+  JobRequest& job = r.job;
+  SamplerParams& sp = job.sampling;
+  // OpenAI's defaults: temperature 1, top_p 1, no top-k / min-p filtering, no penalties.
+  sp.temperature = float(number(j, "temperature", 0, 2).value_or(1.0));
+  sp.top_p = float(number(j, "top_p", 0, 1).value_or(1.0));
+  sp.top_k = int(integer(j, "top_k", 0, 1 << 20).value_or(0));
+  sp.min_p = float(number(j, "min_p", 0, 1).value_or(0.0));
+  sp.repeat_penalty = float(number(j, "repeat_penalty", 0.01, 10).value_or(1.0));
+  sp.presence_penalty = float(number(j, "presence_penalty", -2, 2).value_or(0.0));
+  sp.frequency_penalty = float(number(j, "frequency_penalty", -2, 2).value_or(0.0));
+  if (auto seed = integer(j, "seed", INT64_MIN, INT64_MAX)) sp.seed = uint64_t(*seed);
+  else sp.seed = SamplerParams::kRandomSeed;
+  job.stop = stop_strings(j);
+  job.ignore_eos = boolean(j, "ignore_eos").value_or(false);
+
+  if (endpoint == Endpoint::chat) {
+    r.logprobs = boolean(j, "logprobs").value_or(false);
+    const auto top = integer(j, "top_logprobs", 0, 20);
+    if (top && !r.logprobs) throw ApiError(400, "'top_logprobs' needs 'logprobs': true", "top_logprobs");
+    if (r.logprobs) job.top_logprobs = int(top.value_or(0));
+  } else {
+    if (auto lp = integer(j, "logprobs", 0, 20)) {
+      r.logprobs = true;
+      job.top_logprobs = int(*lp);
+    }
+  }
+
+  job.prompt = endpoint == Endpoint::chat ? chat_prompt(j, tok, tmpl) : completion_prompt(j, tok);
+  const int64_t n_prompt = int64_t(job.prompt.size());
+  if (n_prompt == 0) throw ApiError(400, "the prompt is empty (no tokens)", endpoint == Endpoint::chat ? "messages" : "prompt");
+  if (n_prompt >= limits.ctx)
+    throw ApiError(400, "the prompt has " + std::to_string(n_prompt) + " tokens; the context holds " +
+                            std::to_string(limits.ctx) + " tokens per request (prompt + max_tokens), so at most " +
+                            std::to_string(limits.ctx - 1) + " prompt tokens fit",
+                   endpoint == Endpoint::chat ? "messages" : "prompt", "context_length_exceeded");
+  const int64_t room = limits.ctx - n_prompt;
+  const char* mt_key = field(j, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+  if (auto mt = integer(j, mt_key, 1, INT64_MAX)) {
+    if (*mt > room)
+      throw ApiError(400, std::string("'") + mt_key + "' is " + std::to_string(*mt) + " but the prompt has " +
+                              std::to_string(n_prompt) + " tokens and the context holds " + std::to_string(limits.ctx) +
+                              ": at most " + std::to_string(room) + " tokens can be generated",
+                     mt_key, "context_length_exceeded");
+    job.max_tokens = int(*mt);
+  } else {
+    job.max_tokens = int(room);  // until the context is full
+  }
+  job.timeout_s = limits.timeout_s;
+  try {
+    Sampler check(sp);  // the sampler's own range checks
+  } catch (const Error& e) {
+    throw ApiError(400, e.what());
+  }
+  return r;
+}
+
+}  // namespace tock::serve

@@ -1,0 +1,98 @@
+// Continuous batching: one thread owns the model and runs ticks. Each tick is ONE forward pass
+// over every active sequence: the next token of each decoding sequence plus a chunk of prompt
+// from sequences still in prefill (chunked, so a long prompt never stalls the others for more
+// than a chunk). Requests wait in a bounded queue and join at the next tick when a slot is free;
+// finished, cancelled and timed-out ones leave at the tick that sees it.
+//
+// Slots: sequence id s of one KVCache is slot s. A slot keeps the tokens of its last sequence in
+// its cache after the request ends, so a new prompt sharing a prefix with any slot's cached
+// tokens (the same system prompt, a chat's earlier turns) starts from that prefix: in place when
+// it is the slot's own, else copied (KVCache::copy_prefix).
+//
+// Greedy output does not depend on the batch: every op of the forward pass treats rows
+// independently (per-row activation quantization, attention over the row's own sequence), and
+// each sequence has its own sampler.
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "model/model.hpp"
+#include "runtime/sampler.hpp"
+#include "runtime/stop_strings.hpp"
+#include "serve/job.hpp"
+#include "serve/server_metrics.hpp"
+#include "text/streaming_decoder.hpp"
+#include "text/tokenizer.hpp"
+
+namespace tock::serve {
+
+struct SchedulerOptions {
+  int parallel = 4;          // slots (sequences decoding together)
+  int64_t ctx = 2048;        // positions per slot
+  int queue = 64;            // requests waiting beyond the slots; more: 503
+  int batch_tokens = 256;    // tokens per forward pass (decode tokens + prompt chunks)
+};
+
+class Scheduler {
+ public:
+  Scheduler(Model& model, const Tokenizer& tok, SchedulerOptions options, ServerMetrics& metrics);
+  ~Scheduler();  // stops the thread; unfinished jobs end as cancelled
+
+  // Runs one real forward pass (the warm-up), then starts the tick thread.
+  void start();
+  bool ready() const { return ready_.load(); }
+
+  // Queues a request; throws ApiError 503 when the queue is full.
+  std::shared_ptr<Job> submit(JobRequest request);
+
+  int64_t queued() const;
+  int64_t active() const;
+  const SchedulerOptions& options() const { return opt_; }
+
+ private:
+  struct Slot {
+    std::shared_ptr<Job> job;          // null: free
+    std::vector<int32_t> cached;       // tokens whose K/V are in this slot's cache
+    size_t prompt_done = 0;            // prompt tokens in the cache
+    int32_t next = -1;                 // sampled, not yet in the cache
+    std::optional<Sampler> sampler;
+    std::optional<StreamingDecoder> decoder;
+    std::optional<StopStrings> stops;
+    JobTimings timings;
+    SteadyClock::time_point t_slot, t_first, t_last;
+    uint64_t admitted = 0;             // admission order: older prompts prefill first
+  };
+
+  void loop();
+  void admit_locked();
+  void start_in_slot(int s, std::shared_ptr<Job> job);
+  void tick();
+  void on_logits(int s, const float* logits);
+  void end(int s, Finish f, std::string error = "");
+  void fail_all(const std::string& error);
+
+  Model& model_;
+  const Tokenizer& tok_;
+  SchedulerOptions opt_;
+  ServerMetrics& metrics_;
+  KVCache cache_;
+  std::vector<Slot> slots_;
+  Batch batch_;
+  std::vector<float> logits_;
+  uint64_t admissions_ = 0;
+
+  mutable std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Job>> queue_;
+  int64_t active_ = 0;  // mirrors the slots for active() (under m_)
+  bool stopping_ = false;
+  std::atomic<bool> ready_{false};
+  std::thread thread_;
+};
+
+}  // namespace tock::serve
