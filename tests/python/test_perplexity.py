@@ -12,6 +12,8 @@ Logits come from reference_forward.py (numpy float64), token ids from `tock toke
   tokenizer with add_bos_token here through gguf-py): exact path within 1e-4 in chunk mode (BOS
   replacement) and stride mode; the batch size (pieces of a window, several windows per pass)
   does not change the result;
+- a GPT-2 trained by `tock train` (a few steps on a fortunes file) and exported as GGUF: within
+  1e-4 of the reference;
 - too little text or a stride outside [1, ctx-1]: a clear error, non-zero exit.
 """
 import os
@@ -28,7 +30,7 @@ import numpy as np
 import pytest
 
 import reference_forward as rf
-from train_corpus import bytes_to_unicode
+from train_corpus import bytes_to_unicode, fortune_files
 from tock_paths import SOURCE_DIR, require_model, tock, tool
 
 TEXT = os.path.join(SOURCE_DIR, "tests", "data", "text", "english_prose.txt")
@@ -219,3 +221,29 @@ def test_bad_requests_are_clear_errors(tiny_dir):
     assert r.returncode != 0 and "--stride 32 must be in [1, ctx-1]" in r.stderr, r.stderr
     r = tock("eval", "perplexity", "-m", model, "-f", text, "--ctx", "128", check=False)
     assert r.returncode != 0 and "over the model's context length 64" in r.stderr, r.stderr
+
+
+def test_tock_trained_gpt2_matches_reference(tmp_path):
+    """A GPT-2 trained here (tokenizer train -> data prepare -> train, a few steps) and exported
+    as GGUF: its perplexity over held-in text equals the numpy reference's (exact path)."""
+    corpus = fortune_files("science")[0]
+    tok = str(tmp_path / "tok.gguf")
+    tock("tokenizer", "train", "--vocab-size", "400", corpus, "-o", tok)
+    tock("data", "prepare", "--tokenizer", tok, corpus, "-o", str(tmp_path / "data"))
+    tock("train", "--data", str(tmp_path / "data"), "--tokenizer", tok, "--arch", "gpt2", "--layers", "1",
+         "--dim", "32", "--heads", "2", "--seq", "32", "--batch", "4", "--steps", "20", "--seed", "3",
+         "--out", str(tmp_path / "run"), "-q")
+    model = str(tmp_path / "run" / "model.gguf")
+    text = str(tmp_path / "text.txt")
+    with open(corpus, "rb") as f, open(text, "wb") as out:
+        out.write(f.read()[:2000])
+    reader = gguf.GGUFReader(model)
+    add_bos = reader.fields.get("tokenizer.ggml.add_bos_token")
+    bos = int(reader.fields["tokenizer.ggml.bos_token_id"].contents()) if add_bos and add_bos.contents() else None
+    ids = text_ids(model, text, bos)
+    want_running, want, want_err = reference_perplexity(rf.Model(model).logits, ids, 32, 0, bos, max_chunks=8)
+    got_running, got, got_err = tock_perplexity(model, text, "--ctx", "32", "--chunks", "8", "--exact")
+    print(f"tock-trained gpt2: tock {got:.4f} +/- {got_err:.5f}, numpy {want:.4f} +/- {want_err:.5f}")
+    assert len(got_running) == 8
+    assert close(got, want, 1e-4) and close(got_err, want_err, 1e-3), (got, want, got_err, want_err)
+    assert got < 400  # 20 steps of training beat the uniform guess over the vocabulary
