@@ -184,11 +184,15 @@ void LlamaTrainModel::allocate(int64_t B, int64_t T) {
   T_ = T;
 }
 
-int64_t LlamaTrainModel::activation_bytes(int64_t B, int64_t T) const {
+int64_t llama_activation_bytes(const LlamaTrainConfig& config, int64_t B, int64_t T) {
   int64_t n = 0;
-  for (int64_t s : act_sizes(config_, B, T)) n += s;
-  for (int64_t s : grad_act_sizes(config_, B, T)) n += s;
+  for (int64_t s : act_sizes(config, B, T)) n += s;
+  for (int64_t s : grad_act_sizes(config, B, T)) n += s;
   return n * int64_t(sizeof(float)) + 2 * B * T * int64_t(sizeof(int32_t));
+}
+
+int64_t LlamaTrainModel::activation_bytes(int64_t B, int64_t T) const {
+  return llama_activation_bytes(config_, B, T);
 }
 
 double LlamaTrainModel::flops_per_token(int64_t T) const {

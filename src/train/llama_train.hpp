@@ -34,6 +34,10 @@ struct LlamaGradActs {
   float *dx, *dh, *datty, *dq, *dk, *dv, *dact, *dgate, *dup, *dlogits, *dlosses, *scratch;
 };
 
+// Bytes a model of this config allocates for activations at (B, T): what activation_bytes()
+// returns, without building the model (whose parameters may be large) first.
+int64_t llama_activation_bytes(const LlamaTrainConfig& config, int64_t B, int64_t T);
+
 class LlamaTrainModel : public TrainModel {
  public:
   // Parameters initialised as nanoGPT: normal(0, 0.02) for the embedding and linear weights,

@@ -97,6 +97,7 @@ TEST(LlamaModel, FlopsAndActivationBytesByHand) {
                        BT * C + BT + 2 * BT * V + BT;
   const int64_t grads = 4 * BT * C + 2 * BT * KV + 3 * BT * F + BT * V + BT + 2 * 2 * 8;
   EXPECT_EQ(m.activation_bytes(2, 8), 4 * (acts + grads) + 2 * BT * 4);
+  EXPECT_EQ(tock::llama_activation_bytes(small(true), 2, 8), m.activation_bytes(2, 8));
 }
 
 TEST(LlamaModel, LogitsWithoutTargetsEqualThoseWithTargets) {
