@@ -1,6 +1,13 @@
-// Scaled dot-product attention of one query token over a sequence's cached keys and values.
+// Scaled dot-product attention of query tokens over a sequence's cached keys and values.
+//   attention_one:    the plain scalar reference, one query token, f32 cache.
+//   attention_causal: the fast path, T consecutive tokens of one sequence (decode: T = 1),
+//                     flash-attention style (online softmax over blocks of positions, no T×T
+//                     score matrix), f32 or f16 cache, threaded, ISA chosen at run time.
 #pragma once
 #include <cstdint>
+
+#include "core/cpu_features.hpp"
+#include "core/dtype.hpp"
 
 namespace tock {
 
@@ -12,5 +19,26 @@ namespace tock {
 void attention_one(const float* q, const float* K, const float* V, int64_t n_kv, int64_t NH,
                    int64_t NKV, int64_t HS, float scale, float* out, float* scratch,
                    float* probs_out = nullptr);
+
+// A sequence's cached keys and values: position j's row (NKV·HS elements, kv head g at g·HS)
+// starts at element j·stride of k and of v. type: F32 or F16.
+struct KvRows {
+  const void* k = nullptr;
+  const void* v = nullptr;
+  DType type = DType::F32;
+  int64_t stride = 0;
+};
+
+// q: (T, NH, HS) queries of T tokens at positions p0 .. p0+T−1 of one sequence; kv holds that
+// sequence's positions 0 .. p0+T−1 (the tokens' own keys and values included). Token t attends
+// causally to positions 0 .. p0+t. out: (T, NH, HS). GQA as in attention_one.
+// probs_last (optional): (NH, p0+T) the last token's attention weights (the clock's view).
+void attention_causal(const float* q, int64_t T, int64_t p0, const KvRows& kv, int64_t NH,
+                      int64_t NKV, int64_t HS, float scale, float* out, float* probs_last = nullptr);
+// The same at a chosen ISA level (at most detected_isa(), else Error); Isa::Scalar is the
+// block kernels' plain reference. attention_causal is attention_causal_isa(active_isa(), ...).
+void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const KvRows& kv,
+                          int64_t NH, int64_t NKV, int64_t HS, float scale, float* out,
+                          float* probs_last = nullptr);
 
 }  // namespace tock

@@ -33,8 +33,13 @@ std::unique_ptr<Model> Model::load(const std::string& path, ModelOptions options
 }
 
 KVCache Model::make_cache(int64_t max_positions) const {
+  const bool quantized = !weights_.layers.empty() && weights_.layers[0].wo.data &&
+                         dtype_info(weights_.layers[0].wo.type).block_size > 1;
+  const bool f16 = options_.kv == KvPrecision::f16 ||
+                   (options_.kv == KvPrecision::automatic && options_.path == ComputePath::fast && quantized);
+  const DType type = f16 ? DType::F16 : DType::F32;
   return KVCache(config_.n_layer, config_.kv_dim(),
-                 max_positions > 0 ? max_positions : config_.n_ctx_train);
+                 max_positions > 0 ? max_positions : config_.n_ctx_train, type);
 }
 
 void Model::Scratch::resize(const ModelConfig& c, int64_t T, int64_t n_kv_max) {
@@ -79,6 +84,36 @@ void Model::norm(const TensorView& w, const TensorView& b, const float* x, float
   }
 }
 
+// Causal attention of each token over its own sequence, positions 0..pos: s_.q -> s_.att.
+// The clock may ask for the batch's last token's attention weights.
+void Model::attend(int64_t l, const Batch& batch, KVCache& cache) {
+  const ModelConfig& c = config_;
+  const int64_t T = batch.size(), C = c.n_embd;
+  const int64_t NH = c.n_head, NKV = c.n_head_kv, HS = c.head_dim;
+  const float scale = 1.0f / std::sqrt(float(HS));
+  if (options_.path == ComputePath::exact) {
+    if (cache.type() != DType::F32) fail("forward: the exact path needs an f32 kv cache");
+    for (int64_t t = 0; t < T; ++t) {
+      const int32_t sq = batch.seq[size_t(t)];
+      const int64_t n_kv = batch.pos[size_t(t)] + 1;
+      attention_one(s_.q.data() + t * C, static_cast<const float*>(cache.k(sq, l)),
+                    static_cast<const float*>(cache.v(sq, l)), n_kv, NH, NKV, HS, scale,
+                    s_.att.data() + t * C, s_.scores.data(),
+                    t == T - 1 ? clock::attention_slot(l, NH, n_kv) : nullptr);
+    }
+    return;
+  }
+  // Runs of consecutive tokens of one sequence (a prompt's prefill, or one decode token each).
+  for (int64_t t0 = 0, t1; t0 < T; t0 = t1) {
+    const int32_t sq = batch.seq[size_t(t0)];
+    for (t1 = t0 + 1; t1 < T && batch.seq[size_t(t1)] == sq; ++t1) {}
+    const int64_t p0 = batch.pos[size_t(t0)], n_kv = batch.pos[size_t(t1 - 1)] + 1;
+    const KvRows kv{cache.k(sq, l), cache.v(sq, l), cache.type(), cache.kv_dim()};
+    attention_causal(s_.q.data() + t0 * C, t1 - t0, p0, kv, NH, NKV, HS, scale, s_.att.data() + t0 * C,
+                     t1 == T ? clock::attention_slot(l, NH, n_kv) : nullptr);
+  }
+}
+
 // One transformer block (pre-norm): x += attn(norm(x)); x += ffn(norm(x)).
 void Model::block(int64_t l, const Batch& batch, KVCache& cache) {
   const ModelConfig& c = config_;
@@ -110,22 +145,10 @@ void Model::block(int64_t l, const Batch& batch, KVCache& cache) {
   }
   lap.mark("rope");
   // Append this batch's keys and values to their sequences' caches.
-  for (int64_t t = 0; t < T; ++t) {
-    const int32_t sq = batch.seq[size_t(t)];
-    const int64_t p = batch.pos[size_t(t)];
-    std::copy_n(s_.k.data() + t * KV, KV, cache.k(sq, l) + p * KV);
-    std::copy_n(s_.v.data() + t * KV, KV, cache.v(sq, l) + p * KV);
-  }
+  for (int64_t t = 0; t < T; ++t)
+    cache.write(batch.seq[size_t(t)], l, batch.pos[size_t(t)], s_.k.data() + t * KV, s_.v.data() + t * KV);
   lap.mark("kv_write");
-  // --- causal attention over each token's own sequence, positions 0..pos ---
-  const float scale = 1.0f / std::sqrt(float(HS));
-  for (int64_t t = 0; t < T; ++t) {
-    const int32_t sq = batch.seq[size_t(t)];
-    const int64_t n_kv = batch.pos[size_t(t)] + 1;
-    attention_one(s_.q.data() + t * C, cache.k(sq, l), cache.v(sq, l), n_kv, NH, NKV, HS, scale,
-                  s_.att.data() + t * C, s_.scores.data(),
-                  t == T - 1 ? clock::attention_slot(l, NH, n_kv) : nullptr);
-  }
+  attend(l, batch, cache);
   lap.mark("attention");
   linear(L.wo, L.bo, s_.att.data(), s_.proj.data(), T);
   add_inplace(s_.x.data(), s_.proj.data(), T * C);

@@ -14,8 +14,15 @@
 
 namespace tock {
 
+// The KV cache's element type. automatic: f16 on the fast path for quantized weights (llama.cpp's
+// default: half the bytes attention reads per token); f32 on the exact path, whose parity with the
+// reference must not include cache rounding, and for float weights, whose fast path stays within
+// f32 rounding of the reference (f16's 2⁻¹¹ steps would not).
+enum class KvPrecision { automatic, f32, f16 };
+
 struct ModelOptions {
   ComputePath path = ComputePath::fast;
+  KvPrecision kv = KvPrecision::automatic;
 };
 
 class Model {
@@ -37,6 +44,7 @@ class Model {
  private:
   Model(GgufFile file, ModelOptions options);
   void block(int64_t l, const Batch& batch, KVCache& cache);
+  void attend(int64_t l, const Batch& batch, KVCache& cache);
   void linear(const TensorView& W, const TensorView& b, const float* x, float* y, int64_t T);
   void norm(const TensorView& w, const TensorView& b, const float* x, float* y, int64_t T);
 

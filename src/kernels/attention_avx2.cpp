@@ -1,0 +1,145 @@
+// The AVX2 (+FMA, F16C) online-softmax block kernel. Per block of kAttnBlock positions: the
+// keys and values are converted to f32 once (f16 cache) and shared by the R query rows; scores
+// are 8 positions at a time (8 FMA chains, one transpose-add); e^x is a vector polynomial.
+// Same arithmetic as attention_scalar.cpp up to summation order and the exp polynomial.
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/attention_kernels.hpp"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+
+namespace tock {
+namespace {
+
+constexpr int64_t kMaxHead = 256;  // larger heads go to the scalar kernel
+
+// e^x (Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, e^r by a polynomial, 2^n from exponent bits).
+// Relative error ~2e-7; x below −87.3 gives ~0 (not a denormal trap), never NaN for finite x.
+inline __m256 exp8(__m256 x) {
+  x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f)), _mm256_set1_ps(-87.3365447504f));
+  __m256 n = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+  x = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  x = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), x);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(5.0000001201e-1f));
+  const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, x), x, x), _mm256_set1_ps(1.0f));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Lane i = the sum of a[i]'s lanes.
+inline __m256 hsum8x8(const __m256* a) {
+  const __m256 t0 = _mm256_hadd_ps(a[0], a[1]), t1 = _mm256_hadd_ps(a[2], a[3]);
+  const __m256 t2 = _mm256_hadd_ps(a[4], a[5]), t3 = _mm256_hadd_ps(a[6], a[7]);
+  const __m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
+  return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+}
+
+// rows of n positions (j0..j0+n) of one kv head as f32: into buf (stride HS) for f16, or in place.
+inline const float* as_f32(const AttnKv& kv, const void* base, int64_t j0, int64_t n, int64_t HS,
+                           float* buf, int64_t* stride) {
+  if (kv.type == DType::F32) {
+    *stride = kv.stride;
+    return static_cast<const float*>(base) + j0 * kv.stride;
+  }
+  const auto* h = static_cast<const uint16_t*>(base) + j0 * kv.stride;
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t d = 0; d < HS; d += 8)
+      _mm256_storeu_ps(buf + j * HS + d,
+                       _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + j * kv.stride + d))));
+  *stride = HS;
+  return buf;
+}
+
+void block_avx2(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
+  if (HS % 8 != 0 || HS > kMaxHead) return attn_block_scalar()(rows, kv, j0, j1, HS);
+  alignas(32) float kbuf[kAttnBlock * kMaxHead], vbuf[kAttnBlock * kMaxHead];
+  alignas(32) float s[kAttnBlock];
+  for (int64_t b0 = j0; b0 < j1; b0 += kAttnBlock) {
+    const int64_t b1 = b0 + kAttnBlock < j1 ? b0 + kAttnBlock : j1;
+    // The widest row window in this block decides how many positions to convert.
+    int64_t e_max = b0;
+    for (int r = 0; r < rows.R; ++r) e_max = rows.limit[r] > e_max ? rows.limit[r] : e_max;
+    e_max = e_max < b1 ? e_max : b1;
+    if (e_max <= b0) continue;
+    int64_t ks = 0, vs = 0;
+    const float* K = as_f32(kv, kv.k, b0, e_max - b0, HS, kbuf, &ks);
+    const float* V = as_f32(kv, kv.v, b0, e_max - b0, HS, vbuf, &vs);
+
+    for (int r = 0; r < rows.R; ++r) {
+      const int64_t e = b1 < rows.limit[r] ? b1 : rows.limit[r];
+      if (e <= b0) continue;
+      const int64_t n = e - b0;
+      const float* q = rows.q + r * HS;
+      // Scores, 8 positions at a time.
+      int64_t j = 0;
+      for (; j + 8 <= n; j += 8) {
+        __m256 a[8];
+        for (int i = 0; i < 8; ++i) a[i] = _mm256_setzero_ps();
+        for (int64_t d = 0; d < HS; d += 8) {
+          const __m256 qv = _mm256_loadu_ps(q + d);
+          for (int i = 0; i < 8; ++i) a[i] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(K + (j + i) * ks + d), a[i]);
+        }
+        _mm256_store_ps(s + j, hsum8x8(a));
+      }
+      for (; j < n; ++j) {
+        __m256 a = _mm256_setzero_ps();
+        for (int64_t d = 0; d < HS; d += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(K + j * ks + d), a);
+        s[j] = hsum(a);
+      }
+      float mx = rows.m[r];
+      for (j = 0; j < n; ++j) mx = s[j] > mx ? s[j] : mx;
+      for (j = n; j < (n + 7) / 8 * 8; ++j) s[j] = mx;  // padding lanes: finite, unused
+      // p_j = e^(s_j − mx); the old state is rescaled by e^(m − mx) (0 on the first block).
+      const __m256 mxv = _mm256_set1_ps(mx);
+      __m256 lsum = _mm256_setzero_ps();
+      for (j = 0; j < n; j += 8) {
+        const __m256 p = exp8(_mm256_sub_ps(_mm256_load_ps(s + j), mxv));
+        _mm256_store_ps(s + j, p);
+      }
+      for (j = 0; j + 8 <= n; j += 8) lsum = _mm256_add_ps(lsum, _mm256_load_ps(s + j));
+      float l = hsum(lsum);
+      for (; j < n; ++j) l += s[j];
+      const float corr = rows.m[r] == -INFINITY ? 0.0f : std::exp(rows.m[r] - mx);
+      rows.l[r] = rows.l[r] * corr + l;
+      rows.m[r] = mx;
+      float* acc = rows.acc + r * HS;
+      const __m256 cv = _mm256_set1_ps(corr);
+      for (int64_t d = 0; d < HS; d += 8) {
+        __m256 a0 = _mm256_mul_ps(_mm256_loadu_ps(acc + d), cv), a1 = _mm256_setzero_ps();
+        for (j = 0; j + 2 <= n; j += 2) {
+          a0 = _mm256_fmadd_ps(_mm256_set1_ps(s[j]), _mm256_loadu_ps(V + j * vs + d), a0);
+          a1 = _mm256_fmadd_ps(_mm256_set1_ps(s[j + 1]), _mm256_loadu_ps(V + (j + 1) * vs + d), a1);
+        }
+        if (j < n) a0 = _mm256_fmadd_ps(_mm256_set1_ps(s[j]), _mm256_loadu_ps(V + j * vs + d), a0);
+        _mm256_storeu_ps(acc + d, _mm256_add_ps(a0, a1));
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tock
+
+#pragma GCC pop_options
+
+namespace tock {
+
+AttnBlockFn attn_block_avx2() { return block_avx2; }
+
+}  // namespace tock

@@ -1,0 +1,38 @@
+// Internal to attention: the per-ISA block kernels the flash-attention driver
+// (attention_flash.cpp) dispatches to. One call folds a range of key/value positions into the
+// online-softmax state of a few query rows (Milakov & Gimelshein 2018; FlashAttention, Dao 2022):
+//   m_r = running max score, l_r = Σ e^(s−m_r), acc_r = Σ e^(s−m_r)·V_j.
+#pragma once
+#include <cstdint>
+
+#include "core/cpu_features.hpp"
+#include "core/dtype.hpp"
+
+namespace tock {
+
+// Positions per inner block: its keys/values (converted to f32) and scores stay in L1.
+constexpr int64_t kAttnBlock = 32;
+
+struct AttnRows {
+  const float* q;        // (R, HS) query rows, already multiplied by the softmax scale
+  const int64_t* limit;  // (R) row r sees positions j < limit[r] (causal window)
+  int R;
+  float* m;    // (R) running max; -inf before the first position
+  float* l;    // (R) running Σ e^(s−m)
+  float* acc;  // (R, HS) running Σ e^(s−m)·V_j
+};
+
+struct AttnKv {
+  const void* k;   // position j's key for this kv head at k + j·stride elements
+  const void* v;
+  DType type;      // F32 or F16
+  int64_t stride;  // elements between positions
+};
+
+// Folds positions [j0, j1) into rows' state. HS: head size.
+using AttnBlockFn = void (*)(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS);
+
+AttnBlockFn attn_block_scalar();
+AttnBlockFn attn_block_avx2();  // nullptr-free: falls back to scalar where HS % 8 != 0 inside
+
+}  // namespace tock

@@ -1,0 +1,136 @@
+// attention_causal (flash-attention driver + block kernels, every ISA level this CPU has)
+// against attention_one, the plain reference: decode (T = 1, positions split over threads and
+// merged) and prefill (T tokens, causal tiles), GQA, head sizes that are and are not a multiple
+// of the vector width, f32 and f16 caches, and the clock's attention weights.
+//
+// Tolerance: outputs are convex combinations of V rows (|V| ≤ 1) computed in f32 with another
+// summation order and, for SIMD, a polynomial e^x (relative error ~2e-7): 2e-5 absolute is
+// ~100 ulps of the largest output, far above the expected ~1e-6 and far below any real bug
+// (a wrong mask, scale or merge moves outputs by ~1e-2 or more).
+// f16 cache: the reference is attention_one over the same f16-rounded keys and values.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/cpu_features.hpp"
+#include "core/error.hpp"
+#include "core/float16.hpp"
+#include "core/thread_pool.hpp"
+#include "kernels/attention.hpp"
+
+namespace tock {
+namespace {
+
+struct Case {
+  int64_t T, p0, NH, NKV, HS;
+};
+
+std::vector<Isa> isas() {
+  std::vector<Isa> out{Isa::Scalar};
+  if (int(detected_isa()) >= int(Isa::Avx2)) out.push_back(Isa::Avx2);
+  if (int(detected_isa()) >= int(Isa::Avx512)) out.push_back(Isa::Avx512);
+  return out;
+}
+
+// Random q (T, NH, HS) and cache (p0+T, NKV·HS), values in ±1 (keys scaled up so softmax is
+// peaked, not flat: a flat softmax hides masking errors).
+struct Data {
+  std::vector<float> q, K, V;
+  std::vector<uint16_t> K16, V16;
+  Data(const Case& c, bool f16, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    const int64_t n = c.p0 + c.T, row = c.NKV * c.HS;
+    q.resize(size_t(c.T * c.NH * c.HS));
+    K.resize(size_t(n * row));
+    V.resize(size_t(n * row));
+    for (float& x : q) x = u(rng);
+    for (float& x : K) x = 3.0f * u(rng);
+    for (float& x : V) x = u(rng);
+    if (f16) {
+      for (float& x : K) K16.push_back(f32_to_f16(x)), x = f16_to_f32(K16.back());
+      for (float& x : V) V16.push_back(f32_to_f16(x)), x = f16_to_f32(V16.back());
+    }
+  }
+  KvRows rows(const Case& c, bool f16) const {
+    if (f16) return {K16.data(), V16.data(), DType::F16, c.NKV * c.HS};
+    return {K.data(), V.data(), DType::F32, c.NKV * c.HS};
+  }
+};
+
+void check_case(const Case& c, bool f16, uint32_t seed) {
+  const Data d(c, f16, seed);
+  const float scale = 1.0f / std::sqrt(float(c.HS));
+  const int64_t n_kv = c.p0 + c.T, C = c.NH * c.HS;
+  // Reference: each token alone over its causal window.
+  std::vector<float> want(static_cast<size_t>(c.T * C)), scratch(static_cast<size_t>(n_kv)),
+      want_p(static_cast<size_t>(c.NH * n_kv));
+  for (int64_t t = 0; t < c.T; ++t)
+    attention_one(d.q.data() + t * C, d.K.data(), d.V.data(), c.p0 + t + 1, c.NH, c.NKV, c.HS, scale,
+                  want.data() + t * C, scratch.data(), t == c.T - 1 ? want_p.data() : nullptr);
+  for (Isa isa : isas()) {
+    std::vector<float> got(size_t(c.T * C), NAN), got_p(size_t(c.NH * n_kv), NAN);
+    attention_causal_isa(isa, d.q.data(), c.T, c.p0, d.rows(c, f16), c.NH, c.NKV, c.HS, scale,
+                         got.data(), got_p.data());
+    float worst = 0.0f, worst_p = 0.0f;
+    for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::fabs(got[i] - want[i]));
+    for (size_t i = 0; i < got_p.size(); ++i) worst_p = std::max(worst_p, std::fabs(got_p[i] - want_p[i]));
+    EXPECT_LT(worst, 2e-5f) << isa_name(isa) << " T=" << c.T << " p0=" << c.p0 << " NH=" << c.NH
+                            << " NKV=" << c.NKV << " HS=" << c.HS << (f16 ? " f16" : " f32");
+    EXPECT_LT(worst_p, 2e-6f) << isa_name(isa) << " probs, T=" << c.T << " p0=" << c.p0;
+  }
+}
+
+TEST(Attention, DecodeMatchesReferenceAtManyDepths) {
+  for (int64_t p0 : {0, 1, 7, 31, 32, 33, 100, 257, 1023})
+    for (bool f16 : {false, true}) check_case({1, p0, 9, 3, 64}, f16, uint32_t(p0 + 1));
+}
+
+TEST(Attention, PrefillIsCausalOverTilesAndAfterAPrefix) {
+  for (bool f16 : {false, true}) {
+    check_case({37, 0, 9, 3, 64}, f16, 11);   // tiles of 21 tokens: a partial last tile
+    check_case({50, 13, 4, 4, 32}, f16, 12);  // no GQA, after 13 cached positions
+    check_case({70, 5, 8, 1, 16}, f16, 13);   // multi-query: 8 heads share one kv head
+  }
+}
+
+TEST(Attention, OddHeadSizesUseTheFallbackCorrectly) {
+  check_case({1, 200, 6, 2, 12}, false, 21);  // HS not a multiple of 8
+  check_case({9, 3, 6, 2, 12}, true, 22);
+  check_case({1, 90, 2, 1, 264}, false, 23);  // HS above the SIMD kernel's buffer
+}
+
+TEST(Attention, ThreadedMatchesSingleThreaded) {
+  const Case c{1, 700, 9, 3, 64};
+  const Data d(c, true, 31);
+  const float scale = 0.125f;
+  std::vector<float> one(size_t(c.NH * c.HS)), two(one.size());
+  const int n = thread_count();
+  set_thread_count(1);
+  attention_causal(d.q.data(), 1, c.p0, d.rows(c, true), c.NH, c.NKV, c.HS, scale, one.data());
+  set_thread_count(4);
+  attention_causal(d.q.data(), 1, c.p0, d.rows(c, true), c.NH, c.NKV, c.HS, scale, two.data());
+  set_thread_count(n);
+  // Splits differ with the thread count (another summation order), not the result.
+  for (size_t i = 0; i < one.size(); ++i) EXPECT_NEAR(one[i], two[i], 2e-6f) << i;
+}
+
+TEST(Attention, RejectsBadInput) {
+  const Case c{1, 3, 4, 2, 8};
+  const Data d(c, false, 41);
+  std::vector<float> out(32);
+  KvRows bad = d.rows(c, false);
+  bad.type = DType::Q8_0;
+  EXPECT_THROW(attention_causal(d.q.data(), 1, 3, bad, 4, 2, 8, 1.0f, out.data()), Error);
+  EXPECT_THROW(attention_causal(d.q.data(), 1, 3, d.rows(c, false), 4, 3, 8, 1.0f, out.data()), Error);
+  if (detected_isa() != Isa::Avx512) {
+    EXPECT_THROW(attention_causal_isa(Isa::Avx512, d.q.data(), 1, 3, d.rows(c, false), 4, 2, 8, 1.0f,
+                                      out.data()),
+                 Error);
+  }
+}
+
+}  // namespace
+}  // namespace tock
