@@ -14,6 +14,7 @@
 #include "kernels/gemm.hpp"
 #include "kernels/matmul_check.hpp"
 #include "kernels/matmul_kernels.hpp"
+#include "kernels/matmul_kquant.hpp"
 #include "kernels/quantize_activations.hpp"
 
 namespace tock {
@@ -26,6 +27,9 @@ constexpr int64_t kRowBlock = 16;  // activation rows kept in L1 while a thread'
 constexpr int64_t kGemmMinRows = 16;  // measured: equal at 16, GEMM 1.4-1.8x at 128 (AVX2)
 
 RowKernel row_kernel(DType t, Isa isa) {
+  if (isa != Isa::Scalar) {  // K-quants: matmul_kquant_*.cpp
+    if (const RowKernel k = row_kernel_kquant_avx2(t); k.dot) return k;
+  }
   switch (isa) {
     case Isa::Avx512: return row_kernel_avx512(t);
     case Isa::Avx2: return row_kernel_avx2(t);
