@@ -6,7 +6,8 @@
 // "cpu ms" is process CPU time per call (mean over the timed calls; spin-waiting workers count),
 // the fairer figure on a shared machine. A call's time includes quantizing x to 16-bit blocks (quantize_activations.hpp) for quantized
 // weights, as in the model. Machines are noisy: alternate two binaries and compare medians.
-// Numbers only; never part of the test run.
+// T ≥ 16 on quantized weights runs the prefill GEMM (kernels/gemm.hpp); on CPUs with AMX the
+// avx512 level uses AMX tiles unless TOCK_ISA=avx512 is set. Numbers only; never in the tests.
 #include <algorithm>
 #include <chrono>
 #include <ctime>
