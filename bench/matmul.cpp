@@ -4,8 +4,8 @@
 //   bench_matmul [--types Q4_1,Q8_0,...] [--T 1,128,512] [--threads 1,2] [--isa scalar|avx2|avx512]
 //                [--shapes 576x576,576x1536,...] [--min-ms 200]
 // "cpu ms" is process CPU time per call (mean over the timed calls; spin-waiting workers count),
-// the fairer figure on a shared machine. A call's time includes quantizing x to 16-bit blocks (quantize_activations.hpp) for quantized
-// weights, as in the model. Machines are noisy: alternate two binaries and compare medians.
+// the fairer figure on a shared machine. A call's time includes quantizing x to 16-bit blocks
+// (quantize_activations.hpp) for quantized weights, as in the model. Machines are noisy: alternate two binaries and compare medians.
 // T ≥ 16 on quantized weights runs the prefill GEMM (kernels/gemm.hpp); on CPUs with AMX the
 // avx512 level uses AMX tiles unless TOCK_ISA=avx512 is set. Numbers only; never in the tests.
 #include <algorithm>
