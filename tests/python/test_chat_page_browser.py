@@ -37,6 +37,9 @@ TIMINGS = {"prompt_n": 12, "prompt_ms": 40.0, "predicted_n": len(REPLY), "predic
 class Stub(BaseHTTPRequestHandler):
     requests = []        # JSON bodies of every chat request, in order
     disconnected = []    # prompts whose stream the client closed
+    # The first "Say hello" stream pauses after two chunks until the test has seen them on the
+    # page, so "text appears while streaming" is checked without racing the stream.
+    release = threading.Event()
 
     def log_message(self, *args):
         pass
@@ -80,6 +83,8 @@ class Stub(BaseHTTPRequestHandler):
             self.wfile.write(b": keep-alive comment\n\n")
             words = REPLY if not slow else [" tick"] * 100
             for i, w in enumerate(words):
+                if i == 2 and prompt == "Say hello":
+                    Stub.release.wait(timeout=60)
                 time.sleep(0.2 if slow else 0.03)
                 last = i == len(words) - 1
                 chunk = {**base, "choices": [{"index": 0, "delta": {"content": w},
@@ -219,8 +224,10 @@ def last_reply(b):
 def test_typed_prompt_streams_the_reply_and_shows_the_clock(page):
     page.wait("document.getElementById('model').textContent === 'stub-model'")  # from GET /v1/models
     page.type_and_enter("Say hello")
-    # Text appears while the stream is still running, before the reply is complete.
-    page.wait(f"document.body.dataset.state === 'streaming' && {LAST}.querySelector('.text').textContent.length > 0")
+    # Text appears while the stream is still running (the stub holds the rest back).
+    page.wait(f"document.body.dataset.state === 'streaming' && {LAST}.querySelector('.text').textContent === 'Hello from'")
+    assert page.js("document.getElementById('stop').disabled") is False
+    Stub.release.set()
     page.wait("document.body.dataset.state === 'idle'")
     r = last_reply(page)
     assert r["done"] and r["text"] == "".join(REPLY) and r["error"] == ""
