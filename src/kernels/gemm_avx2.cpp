@@ -1,5 +1,6 @@
 // AVX2 GEMM micro-kernels: panels of R = 8 weight rows (one i32/f32 lane each) times up to
-// 4 activation rows. Quantized: per 32-block, 16 steps of vpmaddwd(codes of 8 rows ×
+// 6 activation rows (6 measured 8-14% faster than 4 here; 12 of the 16 ymm registers hold
+// the sums). Quantized: per 32-block, 16 steps of vpmaddwd(codes of 8 rows ×
 // an element pair, the activation pair broadcast) summed in i32 (exact: |Σ| ≤ 32·128·32767),
 // then scaled per block in f32 like the scalar kernels.
 #include <immintrin.h>
@@ -68,10 +69,12 @@ void q_kernel(int64_t nb, const int16_t* codes, const float* d, const float* m,
     case 1: q_tile<1, kMin>(nb, codes, d, m, x, y, ldy, rows); break;
     case 2: q_tile<2, kMin>(nb, codes, d, m, x, y, ldy, rows); break;
     case 3: q_tile<3, kMin>(nb, codes, d, m, x, y, ldy, rows); break;
-    default: q_tile<4, kMin>(nb, codes, d, m, x, y, ldy, rows); break;
+    case 4: q_tile<4, kMin>(nb, codes, d, m, x, y, ldy, rows); break;
+    case 5: q_tile<5, kMin>(nb, codes, d, m, x, y, ldy, rows); break;
+    default: q_tile<6, kMin>(nb, codes, d, m, x, y, ldy, rows); break;
   }
 }
-constexpr int kTile = 4;
+constexpr int kTile = 6;
 static_assert(kTile <= kGemmMaxTile);
 
 }  // namespace
