@@ -3,7 +3,9 @@
 # round by round (one repetition each per round, so machine noise hits both alike), for
 # pp512, tg128 and tg128 @ d1024. Prints a markdown table of medians and the tock/llama ratio.
 #   bench/llama_cpp/side_by_side.sh [-t THREADS] [-r ROUNDS] [-b TOCK_BIN] MODEL.gguf...
-#   env: LLAMA_BENCH (default: what build.sh builds), TESTS ("pp512 tg128 tg128@d1024")
+#   env: LLAMA_BENCH (default: what build.sh builds), TESTS ("pp512 tg128 tg128@d1024");
+#        OMP_WAIT_POLICY=passive keeps llama.cpp's OpenMP threads from spinning, which on a
+#        machine busier than its cores (a shared dev box) slows it many times over.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -27,7 +29,7 @@ tests="${TESTS:-pp512 tg128 tg128@d1024}"
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), tock commit: $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "llama-bench: $llama_bench ($("$llama_bench" --version 2>&1 | tr '\n' ' '))"
+echo "llama-bench: $llama_bench ($("$llama_bench" --version 2>&1 | tr '\n' ' ')), OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
