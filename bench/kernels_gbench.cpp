@@ -1,7 +1,7 @@
 // Kernel speed as Google Benchmark cases: matmul y = x·Wᵀ per weight type on SmolLM2-135M's
 // linear-layer shapes (N×K: 576×576 attention, 1536×576 ffn gate/up, 576×1536 ffn down,
 // 49152×576 output) at T = 1 (decode) and T = 128 (prefill), and decode attention at depth 1024
-// (9 query heads, 3 kv heads, head size 64, f32 cache). Counters, printed as rates ("GFLOP=3.1/s"
+// (9 query heads, 3 kv heads, head size 64; f32 and f16 cache, and the scalar reference). Counters, printed as rates ("GFLOP=3.1/s"
 // is 3.1 GFLOP/s): GFLOP (2·T·K·N per call; 4·NH·HS·n_kv for attention) and GB (weight or
 // KV-cache bytes read per call).
 //   bench_kernels_gbench [--threads=N] [--benchmark_filter=Q4_1] [--benchmark_format=json] ...
@@ -14,6 +14,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/block_formats.hpp"
@@ -74,9 +75,10 @@ void BM_matmul(benchmark::State& state, tock::DType type, int64_t N, int64_t K) 
   state.counters["GB"] = benchmark::Counter(double(w.size()) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// Decode attention: one token at position `depth` over depth + 1 cached positions (f32 cache),
-// through attention_one, the kernel the model calls per token and head group today.
-void BM_attention(benchmark::State& state) {
+// Decode attention: one token at position `depth` over depth + 1 cached positions, through the
+// model's fast path (attention_causal: flash-style, threaded) with an f32 or f16 cache, and the
+// scalar reference attention_one (f32) for scale.
+void BM_attention(benchmark::State& state, tock::DType cache_type, bool reference) {
   constexpr int64_t NH = 9, NKV = 3, HS = 64;
   const int64_t depth = state.range(0), n_kv = depth + 1, stride = NKV * HS;
   std::mt19937 rng(3);
@@ -85,13 +87,22 @@ void BM_attention(benchmark::State& state) {
   std::vector<float> k(static_cast<size_t>(n_kv * stride)), v(k.size()), scratch(static_cast<size_t>(n_kv));
   for (auto* buf : {&q, &k, &v})
     for (auto& x : *buf) x = dist(rng);
+  std::vector<uint16_t> k16(k.size()), v16(v.size());
+  for (size_t i = 0; i < k.size(); ++i) k16[i] = tock::f32_to_f16(k[i]), v16[i] = tock::f32_to_f16(v[i]);
+  const bool f16 = cache_type == tock::DType::F16;
+  const tock::KvRows kv{f16 ? static_cast<const void*>(k16.data()) : k.data(),
+                        f16 ? static_cast<const void*>(v16.data()) : v.data(), cache_type, stride};
   for (auto _ : state) {
-    tock::attention_one(q.data(), k.data(), v.data(), n_kv, NH, NKV, HS, 0.125f, out.data(), scratch.data());
+    if (reference)
+      tock::attention_one(q.data(), k.data(), v.data(), n_kv, NH, NKV, HS, 0.125f, out.data(), scratch.data());
+    else
+      tock::attention_causal(q.data(), 1, depth, kv, NH, NKV, HS, 0.125f, out.data());
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
+  const double cache_bytes = 2.0 * double(k.size()) * (f16 ? 2 : 4);
   state.counters["GFLOP"] = benchmark::Counter(4.0 * double(NH * HS * n_kv) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["GB"] = benchmark::Counter(double(2 * k.size() * sizeof(float)) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GB"] = benchmark::Counter(cache_bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void register_all() {
@@ -108,8 +119,11 @@ void register_all() {
       benchmark::RegisterBenchmark(name.c_str(), BM_matmul, t, s.N, s.K)
           ->ArgName("T")->Arg(1)->Arg(128)->Unit(benchmark::kMicrosecond)->UseRealTime();
     }
-  benchmark::RegisterBenchmark("attention/F32", BM_attention)
-      ->ArgName("depth")->Arg(1024)->Unit(benchmark::kMicrosecond)->UseRealTime();
+  for (auto [name, type, ref] : {std::tuple{"attention/F32", DType::F32, false},
+                                 std::tuple{"attention/F16", DType::F16, false},
+                                 std::tuple{"attention_ref/F32", DType::F32, true}})
+    benchmark::RegisterBenchmark(name, BM_attention, type, ref)
+        ->ArgName("depth")->Arg(1024)->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
 
 }  // namespace
