@@ -109,13 +109,13 @@ TrainOptions resolve(TrainOptions o, const Checkpoint* ckpt) {
     return saved;
   }
   if (o.data_dir.empty()) fail("tock train: --data DIR is required (or --resume DIR)");
-  if (o.tokenizer.empty()) fail("tock train: --tokenizer T is required");
   if (!o.init_model.empty()) {
     if (!o.shape.arch.empty() && o.shape.arch != "llama")
       fail("--init: fine-tuning reads llama-arch GGUFs; --arch ", o.shape.arch, " does not go with it");
     if (o.tokenizer.empty()) o.tokenizer = o.init_model;  // the model's own tokenizer
     o.init_model = std::filesystem::absolute(o.init_model).string();
   }
+  if (o.tokenizer.empty()) fail("tock train: --tokenizer T is required");
   if (o.steps < 1) fail("--steps must be at least 1, got ", o.steps);
   if (!o.config_file.empty()) apply_config_file(o, o.config_file);
   if (o.batch == 0) o.batch = 8;
