@@ -101,9 +101,9 @@ def test_run_logs_every_event_and_exports_a_gpt2_gguf_that_tock_runs(prepared, t
     assert out.stdout.strip()
 
 
-def run_split(prepared, tmp_path, name, threads, stop_at):
+def run_split(prepared, tmp_path, name, threads, stop_at, *arch):
     """The same run twice: straight through, and stopped at stop_at then resumed."""
-    args = ["--steps", "12", "--warmup", "3", "--grad-accum", "2", "--sample-every", "4", "--sample-tokens", "6",
+    args = [*arch, "--steps", "12", "--warmup", "3", "--grad-accum", "2", "--sample-every", "4", "--sample-tokens", "6",
             "--eval-every", "6", "--eval-batches", "1", "-t", str(threads)]
     whole, split = tmp_path / f"{name}_whole", tmp_path / f"{name}_split"
     train(prepared, whole, *args)
@@ -127,6 +127,15 @@ def test_resume_continues_bitwise_on_one_thread(prepared, tmp_path):
 def test_resume_continues_within_1e6_on_two_threads(prepared, tmp_path):
     whole, split = run_split(prepared, tmp_path, "t2", 2, 7)
     np.testing.assert_allclose(losses(split), losses(whole), rtol=0, atol=1e-6)
+
+
+def test_llama_arch_resumes_bitwise_and_exports_a_llama_gguf(prepared, tmp_path):
+    whole, split = run_split(prepared, tmp_path, "llama", 1, 6, "--arch", "llama", "--kv-heads", "1")
+    assert losses(split) == losses(whole)
+    r = gguf.GGUFReader(str(split / "model.gguf"))
+    assert bytes(r.fields["general.architecture"].parts[-1]).decode() == "llama"
+    assert int(r.fields["llama.attention.head_count_kv"].parts[-1][0]) == 1
+    assert tock("run", "-m", str(split / "model.gguf"), "-p", "The", "-n", "4", "--temp", "0").returncode == 0
 
 
 def wait_for_step(proc, run, step, timeout=30):
