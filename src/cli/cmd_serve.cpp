@@ -32,7 +32,7 @@ Action add_serve_command(CLI::App& app) {
   cmd->add_option("--host", f->opt.host, "address to bind (loopback by default)")->capture_default_str();
   cmd->add_option("--port", f->opt.port, "TCP port; 0 = any free port (printed)")->capture_default_str()
       ->check(CLI::Range(0, 65535));
-  cmd->add_option("--parallel,-np", f->opt.scheduler.parallel, "sequences decoded together (slots)")
+  cmd->add_option("--parallel", f->opt.scheduler.parallel, "sequences decoded together (slots)")
       ->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("-c,--ctx", f->opt.scheduler.ctx, "context per slot in tokens (prompt + reply); 0 = the model's")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
