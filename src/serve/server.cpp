@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "serve/api_error.hpp"
+#include "serve/chat_page.hpp"
 #include "serve/completion_handler.hpp"
 #include "serve/http.hpp"
 #include "serve/memory_breakdown.hpp"
@@ -147,6 +148,9 @@ struct Server::Impl {
       }
       reply_json(res, {{"content", tok.decode(ids)}});
     }));
+    http.Get("/", [](const httplib::Request&, httplib::Response& res) {  // the chat page (chat_page.html)
+      res.set_content(chat_page_html().data(), chat_page_html().size(), "text/html; charset=utf-8");
+    });
     http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
       if (!scheduler.ready()) return reply_json(res, {{"status", "loading"}}, 503);
       const int64_t active = scheduler.active();
