@@ -4,7 +4,9 @@ Chromium is driven over the DevTools protocol on a pipe (--remote-debugging-pipe
 fd 3, replies out on fd 4, each a JSON message ended by a NUL byte), so no extra package is
 needed. The prompt is typed with Input.insertText and sent with a real Enter key event.
 
-The server here is a small stub (http.server) that serves the page file and streams OpenAI-style
+First against the real `tock serve` on the default model: GET / serves the page compiled into the
+binary (byte-identical to the file), a typed prompt streams a reply, the clock line shows TTFT and
+tok/s. Then against a small stub (http.server) that serves the page file and streams OpenAI-style
 SSE chunks with a final `timings` object and `data: [DONE]`, and records every request, so the
 page's logic is checked exactly: streamed text appears chunk by chunk, the clock line shows the
 server's TTFT and tokens/s, the strip has one bar per streamed chunk, the second request
@@ -14,6 +16,7 @@ error or console message occurs.
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -21,10 +24,12 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import urllib.request
+
 import pytest
 
 from test_report_browser import chromium
-from tock_paths import BUILD_DIR, SOURCE_DIR
+from tock_paths import BUILD_DIR, SOURCE_DIR, TOCK_BIN, require_model
 
 PAGE = os.path.join(SOURCE_DIR, "src", "serve", "chat_page.html")
 REPLY = ["Hello", " from", " the", " stub", " server", "."]
@@ -217,6 +222,56 @@ def last_reply(b):
         bars: m.querySelectorAll('.strip .bar').length,
         error: (m.querySelector('.error') || {{}}).textContent || '',
         done: m.dataset.done === '1' }}; }})()""")
+
+
+# ---- the real server ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def real_server():
+    """`tock serve` on the default model, any free port; yields its base URL once /health is ok."""
+    proc = subprocess.Popen([TOCK_BIN, "serve", "-m", require_model(), "--port", "0", "--parallel", "1",
+                             "--ctx", "512"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                break
+        assert m, "tock serve printed no address:\n" + "".join(lines)
+        threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # drain the log
+        url = f"http://127.0.0.1:{m.group(1)}/"
+        end = time.time() + 120
+        while time.time() < end:
+            try:
+                if urllib.request.urlopen(url + "health", timeout=5).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_real_server_serves_the_page_and_streams_a_reply(real_server):
+    with urllib.request.urlopen(real_server, timeout=30) as r, open(PAGE, "rb") as f:
+        assert r.headers["Content-Type"].startswith("text/html") and r.read() == f.read()
+    b = Browser()
+    try:
+        b.open(real_server)
+        b.wait("document.getElementById('model').textContent.length > 0")  # GET /v1/models answered
+        b.js("document.getElementById('max-tokens').value = '16'; document.getElementById('temperature').value = '0'")
+        b.type_and_enter("What is the capital of France?")
+        b.wait("document.body.dataset.state === 'idle' && document.querySelectorAll('.msg.assistant').length === 1",
+               timeout=120)
+        r = last_reply(b)
+        assert r["done"] and r["error"] == "" and len(r["text"].strip()) > 0, r
+        assert re.search(r"TTFT [0-9.]+ m?s", r["clock"]) and re.search(r"[0-9.]+ tok/s", r["clock"]), r["clock"]
+        assert r["bars"] >= 1
+        assert b.problems() == []
+    finally:
+        b.close()
 
 
 # ---- the checks ----------------------------------------------------------------------------
