@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/thread_pool.hpp"
+#include "kernels/exp_rows.hpp"
 #include "kernels/sgemm.hpp"
 
 namespace tock {
@@ -56,16 +57,8 @@ void attention_forward(float* out, float* att, const float* inp, int64_t B, int6
         gemm(Op::NoTrans, Op::Trans, m, n, HS, q + i0 * C3, C3, k, C3, a + i0 * T, T, false);
         for (int64_t t = i0; t < i0 + m; ++t) {
           float* row = a + t * T;
-          float maxv = -INFINITY;
-          for (int64_t t2 = 0; t2 <= t; ++t2) {
-            row[t2] *= scale;
-            maxv = row[t2] > maxv ? row[t2] : maxv;
-          }
-          float sum = 0.0f;
-          for (int64_t t2 = 0; t2 <= t; ++t2) {
-            row[t2] = std::exp(row[t2] - maxv);
-            sum += row[t2];
-          }
+          for (int64_t t2 = 0; t2 <= t; ++t2) row[t2] *= scale;
+          const float sum = exp_shift_sum(row, row, t + 1, row_max(row, t + 1));
           const float inv = 1.0f / sum;
           for (int64_t t2 = 0; t2 <= t; ++t2) row[t2] *= inv;
           std::memset(row + t + 1, 0, size_t(T - t - 1) * sizeof(float));

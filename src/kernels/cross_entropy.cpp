@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/thread_pool.hpp"
+#include "kernels/exp_rows.hpp"
 
 namespace tock {
 
@@ -12,13 +13,8 @@ void crossentropy_forward(float* losses, float* probs, const float* logits, cons
     for (int64_t n = n0; n < n1; ++n) {
       const float* z = logits + n * V;
       float* p = probs + n * V;
-      float maxv = z[0];
-      for (int64_t v = 1; v < V; ++v) maxv = z[v] > maxv ? z[v] : maxv;
-      float sum = 0.0f;
-      for (int64_t v = 0; v < V; ++v) {
-        p[v] = std::exp(z[v] - maxv);
-        sum += p[v];
-      }
+      const float maxv = row_max(z, V);
+      const float sum = exp_shift_sum(p, z, V, maxv);
       const float inv = 1.0f / sum;
       for (int64_t v = 0; v < V; ++v) p[v] *= inv;
       // -log softmax from the logits directly: exact even where probs underflows to 0.
