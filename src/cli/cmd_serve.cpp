@@ -51,6 +51,14 @@ Action add_serve_command(CLI::App& app) {
   cmd->add_option("-t,--threads", f->threads, "threads for the forward pass (default: all cores)")
       ->check(CLI::NonNegativeNumber);
   return [f]() -> int {
+    // SIGINT/SIGTERM are taken by one thread with sigwait. They are blocked first, before the
+    // thread pool and the HTTP threads exist, so every thread inherits the mask.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);  // a vanished client is a failed write, not a dead server
     if (f->threads > 0) set_thread_count(f->threads);
     const std::string path = resolve_model_path(f->model);
     auto model = Model::load(path);
@@ -77,15 +85,6 @@ Action add_serve_command(CLI::App& app) {
       if (!f->chat_template.empty()) throw;
       std::fprintf(stderr, "serve: %s; /v1/chat/completions uses chatml\n", e.what());
     }
-
-    // SIGINT/SIGTERM are taken by one thread with sigwait (blocked everywhere else, so every
-    // thread created below inherits the mask): it stops the server cleanly.
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);  // a vanished client is a failed write, not a dead server
 
     serve::Server server(*model, *tok, tmpl, opt);
     const int port = server.bind();
