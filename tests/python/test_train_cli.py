@@ -136,6 +136,15 @@ def test_llama_arch_resumes_bitwise_and_exports_a_llama_gguf(prepared, tmp_path)
     assert bytes(r.fields["general.architecture"].parts[-1]).decode() == "llama"
     assert int(r.fields["llama.attention.head_count_kv"].parts[-1][0]) == 1
     assert tock("run", "-m", str(split / "model.gguf"), "-p", "The", "-n", "4", "--temp", "0").returncode == 0
+    # Fine-tuning from the exported GGUF (--init; its tokenizer is the default). With a learning
+    # rate of 1e-30 the weights stay the exported ones, so its validation loss (same windows, same
+    # batch size) equals the trained run's final one.
+    tuned = tmp_path / "tuned"
+    r = tock("train", "--data", prepared[2], "--init", str(split / "model.gguf"), "--seq", "32", "--batch", "4",
+             "--steps", "1", "--lr", "1e-30", "--eval-every", "1", "--eval-batches", "1", "--out", str(tuned),
+             "-q", "-t", "1")
+    assert "llama, 2 layers, dim 32, 2 heads" in r.stderr
+    assert events(tuned, "eval")[0]["val_loss"] == pytest.approx(events(whole, "eval")[-1]["val_loss"], abs=1e-6)
 
 
 def wait_for_step(proc, run, step, timeout=30):
