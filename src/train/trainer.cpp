@@ -112,6 +112,9 @@ TrainOptions resolve(TrainOptions o, const Checkpoint* ckpt) {
   if (!o.init_model.empty()) {
     if (!o.shape.arch.empty() && o.shape.arch != "llama")
       fail("--init: fine-tuning reads llama-arch GGUFs; --arch ", o.shape.arch, " does not go with it");
+    const ModelShape& g = o.shape;
+    if (g.layers || g.dim || g.heads || g.kv_heads || g.ff || !o.config_file.empty())
+      fail("--init: the model's sizes come from ", o.init_model, "; drop --layers/--dim/--heads/--kv-heads/--ff/--config");
     if (o.tokenizer.empty()) o.tokenizer = o.init_model;  // the model's own tokenizer
     o.init_model = std::filesystem::absolute(o.init_model).string();
   }

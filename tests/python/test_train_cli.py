@@ -257,3 +257,5 @@ def test_bad_config_and_flags_are_clear_errors(prepared, tmp_path):
                                                     check=False))
     assert "--ff" in error_of(train(prepared, tmp_path / "r2", "--ff", "100", "--steps", "2", check=False))
     assert "--resume" in error_of(tock("train", "--resume", str(tmp_path / "none"), check=False))
+    assert "sizes come from" in error_of(train(prepared, tmp_path / "r3", "--init", prepared[1], "--steps", "2",
+                                               check=False))
