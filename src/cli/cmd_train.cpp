@@ -31,7 +31,7 @@ Action add_train_command(CLI::App& app) {
   ModelShape& s = o->shape;
   cmd->add_option("--data", o->data_dir, "Directory from `tock data prepare`");
   cmd->add_option("--tokenizer", o->tokenizer, "Tokenizer GGUF the data was prepared with");
-  cmd->add_option("--arch", s.arch, "gpt2 (llama: not yet)");
+  cmd->add_option("--arch", s.arch, "architecture: gpt2 (GPT-2 style) or llama (RMSNorm, RoPE, SwiGLU, GQA)");
   cmd->add_option("--layers", s.layers, "Transformer blocks (default 4)");
   cmd->add_option("--dim", s.dim, "Embedding width (default 128)");
   cmd->add_option("--heads", s.heads, "Attention heads (default 4)");
