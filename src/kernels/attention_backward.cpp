@@ -17,27 +17,9 @@ namespace {
 // causal mask): about half the work of full (T, T) products, still GEMM-shaped.
 constexpr int64_t kRowBlock = 64;
 
-// C (M, N) (+)= op(A) · op(B); called inside a (b, h) task, so it runs on that thread.
-void gemm(Op op_a, Op op_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-          const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
-  SgemmArgs g;
-  g.op_a = op_a;
-  g.op_b = op_b;
-  g.M = M;
-  g.N = N;
-  g.K = K;
-  g.A = A;
-  g.lda = lda;
-  g.B = B;
-  g.ldb = ldb;
-  g.C = C;
-  g.ldc = ldc;
-  g.accumulate = accumulate;
-  sgemm(g);
-}
-
 }  // namespace
 
+// The sgemm calls below run inside a (b, h) task, hence inline on that task's thread.
 void attention_forward(float* out, float* att, const float* inp, int64_t B, int64_t T, int64_t C,
                        int64_t NH) {
   const int64_t C3 = 3 * C, HS = C / NH;
@@ -54,7 +36,7 @@ void attention_forward(float* out, float* att, const float* inp, int64_t B, int6
       for (int64_t i0 = 0; i0 < T; i0 += kRowBlock) {
         const int64_t m = std::min(kRowBlock, T - i0), n = i0 + m;
         // pre[t, t2] = q[t]·k[t2] for the block's queries and keys t2 < n.
-        gemm(Op::NoTrans, Op::Trans, m, n, HS, q + i0 * C3, C3, k, C3, a + i0 * T, T, false);
+        sgemm(Op::NoTrans, Op::Trans, m, n, HS, q + i0 * C3, C3, k, C3, a + i0 * T, T, false);
         for (int64_t t = i0; t < i0 + m; ++t) {
           float* row = a + t * T;
           for (int64_t t2 = 0; t2 <= t; ++t2) row[t2] *= scale;
@@ -64,7 +46,7 @@ void attention_forward(float* out, float* att, const float* inp, int64_t B, int6
           std::memset(row + t + 1, 0, size_t(T - t - 1) * sizeof(float));
         }
         // out[t] = Σ_t2 att[t, t2]·v[t2] (att is 0 past t).
-        gemm(Op::NoTrans, Op::NoTrans, m, HS, n, a + i0 * T, T, v, C3, o + i0 * C, C, false);
+        sgemm(Op::NoTrans, Op::NoTrans, m, HS, n, a + i0 * T, T, v, C3, o + i0 * C, C, false);
       }
     }
   });
@@ -92,8 +74,8 @@ void attention_backward(float* dinp, float* /*scratch*/, const float* dout, cons
       for (int64_t i0 = 0; i0 < T; i0 += kRowBlock) {
         const int64_t m = std::min(kRowBlock, T - i0), n = i0 + m;
         // out = att·v:  datt = dout·vᵀ,  dv += attᵀ·dout.
-        gemm(Op::NoTrans, Op::Trans, m, n, HS, dy + i0 * C, C, v, C3, ds + i0 * T, T, false);
-        gemm(Op::Trans, Op::NoTrans, n, HS, m, a + i0 * T, T, dy + i0 * C, C, dv, C3, true);
+        sgemm(Op::NoTrans, Op::Trans, m, n, HS, dy + i0 * C, C, v, C3, ds + i0 * T, T, false);
+        sgemm(Op::Trans, Op::NoTrans, n, HS, m, a + i0 * T, T, dy + i0 * C, C, dv, C3, true);
         // softmax: dpre[t2] = att[t2]·(datt[t2] - Σ att·datt)·scale for t2 <= t, 0 after.
         for (int64_t t = i0; t < i0 + m; ++t) {
           const float* p = a + t * T;
@@ -104,8 +86,8 @@ void attention_backward(float* dinp, float* /*scratch*/, const float* dout, cons
           for (int64_t t2 = t + 1; t2 < n; ++t2) d[t2] = 0.0f;
         }
         // pre = q·kᵀ:  dq += dpre·k,  dk += dpreᵀ·q.
-        gemm(Op::NoTrans, Op::NoTrans, m, HS, n, ds + i0 * T, T, k, C3, dq + i0 * C3, C3, true);
-        gemm(Op::Trans, Op::NoTrans, n, HS, m, ds + i0 * T, T, q + i0 * C3, C3, dk, C3, true);
+        sgemm(Op::NoTrans, Op::NoTrans, m, HS, n, ds + i0 * T, T, k, C3, dq + i0 * C3, C3, true);
+        sgemm(Op::Trans, Op::NoTrans, n, HS, m, ds + i0 * T, T, q + i0 * C3, C3, dk, C3, true);
       }
     }
   });

@@ -44,50 +44,16 @@ void matmul_forward(float* out, const float* inp, const float* weight, const flo
       for (int64_t n = n0; n < n1; ++n) std::memcpy(out + n * OC, bias, size_t(OC) * sizeof(float));
     }, 16);
   }
-  SgemmArgs g;
-  g.op_b = Op::Trans;  // weight (OC, C) read as (C, OC)
-  g.M = N;
-  g.N = OC;
-  g.K = C;
-  g.A = inp;
-  g.lda = C;
-  g.B = weight;
-  g.ldb = C;
-  g.C = out;
-  g.ldc = OC;
-  g.accumulate = bias != nullptr;
-  sgemm(g);
+  // out (N, OC) (+)= inp (N, C) · weight (OC, C)ᵀ, on top of the bias rows if any.
+  sgemm(Op::NoTrans, Op::Trans, N, OC, C, inp, C, weight, C, out, OC, bias != nullptr);
 }
 
 void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                      const float* inp, const float* weight, int64_t N, int64_t C, int64_t OC) {
   // dinp (N, C) += dout (N, OC) · weight (OC, C).
-  SgemmArgs dx;
-  dx.M = N;
-  dx.N = C;
-  dx.K = OC;
-  dx.A = dout;
-  dx.lda = OC;
-  dx.B = weight;
-  dx.ldb = C;
-  dx.C = dinp;
-  dx.ldc = C;
-  dx.accumulate = true;
-  sgemm(dx);
+  sgemm(Op::NoTrans, Op::NoTrans, N, C, OC, dout, OC, weight, C, dinp, C, true);
   // dweight (OC, C) += doutᵀ (OC, N) · inp (N, C).
-  SgemmArgs dw;
-  dw.op_a = Op::Trans;
-  dw.M = OC;
-  dw.N = C;
-  dw.K = N;
-  dw.A = dout;
-  dw.lda = OC;
-  dw.B = inp;
-  dw.ldb = C;
-  dw.C = dweight;
-  dw.ldc = C;
-  dw.accumulate = true;
-  sgemm(dw);
+  sgemm(Op::Trans, Op::NoTrans, OC, C, N, dout, OC, inp, C, dweight, C, true);
   if (!dbias) return;
   // dbias[o] += Σ_n dout[n,o]: threads split the outputs, each sum keeps the order of n.
   parallel_for(OC, [&](int64_t o0, int64_t o1) {

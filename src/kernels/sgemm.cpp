@@ -183,4 +183,9 @@ void sgemm(const SgemmArgs& g) {
   run(g, kern, true);
 }
 
+void sgemm(Op op_a, Op op_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
+  sgemm(SgemmArgs{op_a, op_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate});
+}
+
 }  // namespace tock

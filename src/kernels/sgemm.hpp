@@ -31,6 +31,9 @@ struct SgemmArgs {
 
 // On the thread pool (inline when called from inside a parallel_for), at active_isa().
 void sgemm(const SgemmArgs& g);
+// The same with the fields as arguments, in SgemmArgs' order.
+void sgemm(Op op_a, Op op_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate);
 // At a given ISA level (tests; falls back to a lower level the CPU lacks), single-threaded or on
 // the pool.
 void sgemm_isa(const SgemmArgs& g, Isa isa, bool threaded);
