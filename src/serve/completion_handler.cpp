@@ -62,7 +62,7 @@ bool stream_step(StreamState& st, httplib::DataSink& sink) {
                                                       u.timings, st.tok))))
       return st.job->cancel(), false;
     st.offset += u.text.size();
-  } else if (!u.done && std::chrono::steady_clock::now() - st.last_write > std::chrono::seconds(1)) {
+  } else if (!u.done && std::chrono::steady_clock::now() - st.last_write > std::chrono::milliseconds(250)) {
     const char keep_alive[] = ": waiting\n\n";  // an SSE comment: clients ignore it
     st.last_write = std::chrono::steady_clock::now();
     if (!sink.write(keep_alive, sizeof keep_alive - 1)) return st.job->cancel(), false;

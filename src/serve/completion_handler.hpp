@@ -2,7 +2,7 @@
 // for the whole reply or stream it as Server-Sent Events (`data: {chunk}\n\n` ... `data: [DONE]`).
 // A stream that can no longer be written (client gone) cancels its job, which frees the slot at
 // the scheduler's next tick; while a request waits (queue, prefill) an SSE comment line is sent
-// every second so a vanished client is noticed then too.
+// every 250 ms so a vanished client is noticed then too.
 #pragma once
 #include <atomic>
 #include <string>
