@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "cli/cmd_eval_classify.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/thread_pool.hpp"
@@ -87,8 +88,9 @@ Action add_eval_command(CLI::App& app) {
   ppl->add_option("-t,--threads", f->threads, "Threads (default: all cores)");
   ppl->add_flag("--exact", f->exact, "The f32 reference path instead of the fast one");
   ppl->footer(kPerplexityMethod);
-  return [f, ppl]() -> int {
-    if (!ppl->parsed()) return 0;
+  Action classify = add_eval_classify(eval);
+  return [f, ppl, classify]() -> int {
+    if (!ppl->parsed()) return classify();
     return run_perplexity(*f);
   };
 }

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 
+#include "cli/cmd_train_classify.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/thread_pool.hpp"
@@ -63,10 +64,13 @@ Action add_train_command(CLI::App& app) {
   cmd->add_option("--init", o->init_model, "Start from a pretrained GGUF (needs --arch llama)");
   cmd->add_option("-t,--threads", *threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("-q,--quiet", o->quiet, "No per-step progress lines");
-  return [o, threads, cmd]() -> int {
+  auto classify = std::make_shared<ClassifyTrainFlags>();
+  add_classify_train_flags(cmd, *classify);
+  return [o, threads, cmd, classify]() -> int {
     if (!cmd->parsed()) return 0;
     if (*threads > 0) set_thread_count(*threads);
     if (!o->init_model.empty()) o->init_model = resolve_model_path(o->init_model);
+    if (classify->task == "classify") return run_train_classify(*o, *classify);
     run_training(*o);  // Interrupted (Ctrl-C, --stop-at) is a clean exit too
     return 0;
   };

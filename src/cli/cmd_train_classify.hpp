@@ -1,0 +1,25 @@
+// `tock train --task classify`: the classification path of `tock train` (cmd_train.cpp
+// registers these flags and calls run_train_classify when --task is classify).
+#pragma once
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace tock {
+struct TrainOptions;
+}
+
+namespace tock::cli {
+
+struct ClassifyTrainFlags {
+  std::string task = "lm";  // lm (next-token training) or classify
+  std::string labels, val, pool = "mean";
+  bool scratch = false;  // the --init architecture with random weights (seeded by --seed)
+};
+
+void add_classify_train_flags(CLI::App* cmd, ClassifyTrainFlags& f);
+int run_train_classify(const TrainOptions& o, const ClassifyTrainFlags& f);
+
+}  // namespace tock::cli

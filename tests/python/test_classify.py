@@ -1,0 +1,75 @@
+"""tock eval classify's metrics against scikit-learn on a fixed prediction set, its SVG chart,
+and the fortunes data set split (examples/classify-fortunes/make_tsv.py) being deterministic."""
+import importlib.util
+import os
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+from tock_paths import SOURCE_DIR, tock
+
+LABELS = ["alpha", "beta", "gamma", "delta", "eps"]
+
+
+def test_metrics_match_sklearn(tmp_path):
+    rng = np.random.default_rng(8)
+    gold = rng.integers(0, 5, 97)
+    pred = np.where(rng.random(97) < 0.6, gold, rng.integers(0, 5, 97))
+    pred[pred == 4] = 3  # a class never predicted: precision 0 by sklearn's zero_division=0
+    (tmp_path / "labels.txt").write_text("".join(l + "\n" for l in LABELS))
+    (tmp_path / "pred.tsv").write_text("".join(f"{LABELS[g]}\t{LABELS[p]}\n" for g, p in zip(gold, pred)))
+    svg = tmp_path / "cm.svg"
+    out = tock("eval", "classify", "--predictions", str(tmp_path / "pred.tsv"),
+               "--labels", str(tmp_path / "labels.txt"), "--svg", str(svg)).stdout
+    acc = float(re.search(r"accuracy ([0-9.]+)", out).group(1))
+    assert abs(acc - accuracy_score(gold, pred)) < 1e-4
+    p, r, f, s = precision_recall_fscore_support(gold, pred, labels=range(5), zero_division=0)
+    for k, name in enumerate(LABELS):
+        row = re.search(rf"^{name}\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+(\d+)$", out, re.M)
+        assert row, out
+        got = [float(row.group(i)) for i in (1, 2, 3)]
+        np.testing.assert_allclose(got, [p[k], r[k], f[k]], atol=1e-4)
+        assert int(row.group(4)) == s[k]
+    macro = re.search(r"^macro avg\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)", out, re.M)
+    pm, rm, fm, _ = precision_recall_fscore_support(gold, pred, average="macro", zero_division=0)
+    np.testing.assert_allclose([float(macro.group(i)) for i in (1, 2, 3)], [pm, rm, fm], atol=1e-4)
+    cm = confusion_matrix(gold, pred, labels=range(5))
+    lines = out.split("confusion matrix (rows: true, columns: predicted)\n")[1].splitlines()
+    got_cm = [[int(v) for v in line.split()[1:6]] for line in lines[:5]]
+    assert got_cm == cm.tolist()
+    # The chart: valid XML, one cell per (true, predicted) with its count.
+    root = ET.parse(svg).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    cells = [e for e in root.iter(ns + "rect") if e.get("stroke")]
+    assert len(cells) == 25
+    counts = [int(t.text) for t in root.iter(ns + "text") if t.get("text-anchor") == "middle"]
+    assert counts == cm.flatten().tolist()
+
+
+def load_make_tsv():
+    path = os.path.join(SOURCE_DIR, "examples", "classify-fortunes", "make_tsv.py")
+    spec = importlib.util.spec_from_file_location("make_tsv", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_fortunes_split_is_deterministic(tmp_path):
+    mt = load_make_tsv()
+    a, b = tmp_path / "a", tmp_path / "b"
+    na = mt.make(str(a), 20, 100, {"train": 20, "val": 5, "test": 5})
+    nb = mt.make(str(b), 20, 100, {"train": 20, "val": 5, "test": 5})
+    assert na == nb and na["train"] == 20 * len(mt.CATEGORIES)
+    for name in ("train.tsv", "val.tsv", "test.tsv", "labels.txt"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    assert len(mt.CATEGORIES) >= 10
+    seen = {}
+    for split in ("train", "val", "test"):
+        for line in (a / f"{split}.tsv").read_text().splitlines():
+            label, text = line.split("\t", 1)
+            assert label in mt.CATEGORIES
+            assert mt.split_of(text) == split  # the split is a function of the text alone
+            assert text not in seen, "a text in two splits or rows"
+            seen[text] = split
