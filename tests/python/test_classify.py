@@ -73,3 +73,31 @@ def test_fortunes_split_is_deterministic(tmp_path):
             assert mt.split_of(text) == split  # the split is a function of the text alone
             assert text not in seen, "a text in two splits or rows"
             seen[text] = split
+
+
+def test_train_then_eval_on_smollm2(tmp_path):
+    """End to end on the real model with tiny data: eval classify reproduces the accuracy the
+    trainer reports on the same texts, and predictions do not depend on the batch (right
+    padding must not reach the pooled real tokens under causal attention)."""
+    from tock_paths import require_model
+    model = require_model()
+    labels = ["cats", "code"]
+    rows = [("cats", "My cat sleeps on the warm windowsill."), ("code", "The compiler rejects this template."),
+            ("cats", "Kittens chase the red ball of yarn."), ("code", "Segmentation fault in the linker."),
+            ("cats", "Meow."), ("code", "git rebase failed with a merge conflict in main.cpp"),
+            ("cats", "The tabby purrs."), ("code", "Null pointer dereference.")]
+    (tmp_path / "labels.txt").write_text("cats\ncode\n")
+    (tmp_path / "d.tsv").write_text("".join(f"{l}\t{t}\n" for l, t in rows))
+    out = tock("train", "--task", "classify", "--labels", str(tmp_path / "labels.txt"),
+               "--data", str(tmp_path / "d.tsv"), "--init", model, "--seq", "8", "--batch", "4",
+               "--steps", "40", "--lr", "1e-2", "--out", str(tmp_path / "run"), "-q", "-t", "2").stdout
+    train_acc = float(re.search(r"train accuracy ([0-9.]+)", out).group(1))
+    clf = str(tmp_path / "run" / "classifier.gguf")
+    preds = []
+    for b in ("1", "8"):
+        ev = tock("eval", "classify", "-m", clf, "--data", str(tmp_path / "d.tsv"), "-b", b,
+                  "--out", str(tmp_path / f"p{b}.tsv"), "-t", "2").stdout
+        assert abs(float(re.search(r"accuracy ([0-9.]+)", ev).group(1)) - train_acc) < 1e-4
+        preds.append((tmp_path / f"p{b}.tsv").read_text())
+    assert preds[0] == preds[1]
+    assert [line.split("\t")[0] for line in preds[0].splitlines()] == [l for l, _ in rows]
