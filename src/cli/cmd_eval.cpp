@@ -1,5 +1,5 @@
 // `tock eval perplexity -m MODEL -f TEXT [--ctx N] [--stride S] [--batch B] [--chunks K] [-t N]`:
-// llama.cpp-comparable perplexity (runtime/perplexity.hpp). `tock eval classify` comes later.
+// llama.cpp-comparable perplexity (runtime/perplexity.hpp). `tock eval classify`: cmd_eval_classify.cpp.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
@@ -72,7 +72,7 @@ int run_perplexity(const PerplexityFlags& f) {
 }  // namespace
 
 Action add_eval_command(CLI::App& app) {
-  CLI::App* eval = app.add_subcommand("eval", "Evaluate a model: perplexity over a text");
+  CLI::App* eval = app.add_subcommand("eval", "Evaluate a model: perplexity over a text, or a classifier on a TSV");
   eval->require_subcommand(1);
   auto f = std::make_shared<PerplexityFlags>();
   CLI::App* ppl = eval->add_subcommand("perplexity", "Perplexity of a model over a text file (llama.cpp's method)");
