@@ -275,10 +275,7 @@ void LlamaTrainModel::zero_grad() { zero(grads_memory_.data(), int64_t(grads_mem
 
 void LlamaTrainModel::backward() {
   if (!have_targets_) fail("llama backward: no forward pass with targets to differentiate");
-  const LlamaTrainConfig& c = config_;
-  const int64_t B = B_, T = T_, C = c.channels, L = c.n_layer, NH = c.n_head,
-                NKV = c.n_kv_head, HS = c.head_size(), KV = c.kv_dim(), F = c.ffn_hidden,
-                V = c.vocab_size, BT = B * T;
+  const int64_t C = config_.channels, V = config_.vocab_size, BT = B_ * T_;
   const LlamaParams& p = params_;
   const LlamaParams& g = grads_;
   const LlamaActs& a = acts_;
@@ -290,6 +287,24 @@ void LlamaTrainModel::backward() {
   crossentropy_backward(d.dlogits, d.dlosses, a.probs, targets_.data(), BT, V);
   zero(d.dh, BT * C);
   matmul_backward(d.dh, g[kOutput], nullptr, d.dlogits, a.hf, p[kOutput], BT, C, V);
+  backward_trunk();
+}
+
+void LlamaTrainModel::backward_from_hidden(const float* dhf) {
+  if (B_ == 0) fail("llama backward_from_hidden: no forward pass to differentiate");
+  std::memcpy(grad_acts_.dh, dhf, size_t(B_ * T_ * config_.channels) * sizeof(float));
+  backward_trunk();
+}
+
+void LlamaTrainModel::backward_trunk() {
+  const LlamaTrainConfig& c = config_;
+  const int64_t B = B_, T = T_, C = c.channels, L = c.n_layer, NH = c.n_head,
+                NKV = c.n_kv_head, HS = c.head_size(), KV = c.kv_dim(), F = c.ffn_hidden,
+                BT = B * T;
+  const LlamaParams& p = params_;
+  const LlamaParams& g = grads_;
+  const LlamaActs& a = acts_;
+  LlamaGradActs& d = grad_acts_;
   zero(d.dx, BT * C);
   rmsnorm_backward(d.dx, g[kOutputNorm], d.dh, a.x + L * BT * C, p[kOutputNorm], a.rstdf, BT, C);
 

@@ -66,6 +66,9 @@ class LlamaTrainModel : public TrainModel {
   const float* logits() const override { return acts_.logits; }
   void zero_grad() override;
   void backward() override;
+  // The backward from a gradient dhf (B, T, C) on the final normed hidden states acts().hf of
+  // the last forward (a classification head's, say) instead of from the LM loss; adds to grads().
+  void backward_from_hidden(const float* dhf);
 
   double flops_per_token(int64_t T) const override;
   int64_t activation_bytes(int64_t B, int64_t T) const override;
@@ -73,6 +76,7 @@ class LlamaTrainModel : public TrainModel {
  private:
   explicit LlamaTrainModel(const LlamaTrainConfig& config);  // parameters all zero
   void allocate(int64_t B, int64_t T);
+  void backward_trunk();  // from grad_acts_.dh = d(hf) down to the embeddings
 
   LlamaTrainConfig config_;
   std::vector<ParamTensor> tensors_;
