@@ -16,8 +16,10 @@
 #include "text/tokenizer.hpp"
 #include "train/adamw.hpp"
 #include "train/classify_data.hpp"
+#include "train/classify_finetune.hpp"
 #include "train/classify_metrics.hpp"
 #include "train/classify_model.hpp"
+#include "train/llama_export.hpp"
 #include "train/random.hpp"
 #include "train/trainer.hpp"
 
@@ -30,6 +32,8 @@ void add_classify_train_flags(CLI::App* cmd, ClassifyTrainFlags& f) {
   cmd->add_option("--val", f.val, "classify: validation TSV, accuracy reported at the end");
   cmd->add_option("--pool", f.pool, "classify: mean or last token pooling")->capture_default_str();
   cmd->add_flag("--scratch", f.scratch, "classify: the --init architecture with random weights");
+  cmd->add_flag("--finetune", f.finetune, "classify: train the backbone too (writes DIR/backbone.gguf)");
+  cmd->add_option("--head-lr", f.head_lr, "classify --finetune: the head's learning rate")->capture_default_str();
 }
 
 namespace {
@@ -65,6 +69,24 @@ int run_train_classify(const TrainOptions& o, const ClassifyTrainFlags& f) {
                 N = int64_t(train.size());
   c.channels = C;
   const int64_t fbatch = 8;
+  if (f.finetune) {
+    classify_finetune(*model, *tok, train, c,
+                      {.batch = o.batch > 0 ? o.batch : 8, .steps = o.steps > 0 ? o.steps : 50,
+                       .lr = o.lr, .head_lr = f.head_lr, .weight_decay = o.weight_decay,
+                       .seed = o.seed, .progress = !o.quiet});
+    std::filesystem::create_directories(o.out_dir);
+    const std::string backbone = (std::filesystem::path(o.out_dir) / "backbone.gguf").string();
+    export_llama_gguf(*model, GgufFile::open(c.base), backbone, "tock-classify-backbone");
+    c.base = std::filesystem::absolute(backbone).string();
+    c.base_seed = 0;
+    const std::string path = (std::filesystem::path(o.out_dir) / "classifier.gguf").string();
+    save_classifier(c, path);
+    const auto m = classify_metrics(labels_of(train), classify_predict(c, classify_features(
+        *model, *tok, texts_of(train), c.seq, c.pooling, fbatch, false)), K);
+    std::printf("train accuracy %.4f (%lld examples)\nwrote %s\n", m.accuracy, (long long)N,
+                path.c_str());
+    return 0;
+  }
   std::fprintf(stderr, "classify: %lld examples, %lld labels, backbone %s%s, seq %lld, %s pooling\n",
                (long long)N, (long long)K, c.base.c_str(), f.scratch ? " (random weights)" : "",
                (long long)c.seq, pooling_name(c.pooling));

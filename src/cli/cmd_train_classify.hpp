@@ -17,6 +17,8 @@ struct ClassifyTrainFlags {
   std::string task = "lm";  // lm (next-token training) or classify
   std::string labels, val, pool = "mean";
   bool scratch = false;  // the --init architecture with random weights (seeded by --seed)
+  bool finetune = false;  // train the backbone too (else frozen features)
+  float head_lr = 1e-2f;  // the head's learning rate with --finetune
 };
 
 void add_classify_train_flags(CLI::App* cmd, ClassifyTrainFlags& f);

@@ -101,3 +101,26 @@ def test_train_then_eval_on_smollm2(tmp_path):
         preds.append((tmp_path / f"p{b}.tsv").read_text())
     assert preds[0] == preds[1]
     assert [line.split("\t")[0] for line in preds[0].splitlines()] == [l for l, _ in rows]
+
+
+def test_finetune_trains_the_backbone_and_eval_agrees(tmp_path):
+    """--finetune: the head starts at zero, so the first loss is exactly ln(K); the loss falls;
+    the fine-tuned backbone is exported and eval classify on it reproduces the train accuracy."""
+    import math
+    from tock_paths import require_model
+    model = require_model()
+    (tmp_path / "labels.txt").write_text("cats\ncode\n")
+    (tmp_path / "d.tsv").write_text("cats\tMy cat sleeps on the warm windowsill.\n"
+                                    "code\tThe compiler rejects this template.\n"
+                                    "cats\tKittens chase the red ball of yarn.\n"
+                                    "code\tSegmentation fault in the linker.\n")
+    r = tock("train", "--task", "classify", "--finetune", "--labels", str(tmp_path / "labels.txt"),
+             "--data", str(tmp_path / "d.tsv"), "--init", model, "--seq", "8", "--batch", "4",
+             "--steps", "3", "--lr", "1e-4", "--out", str(tmp_path / "run"), "-t", "2")
+    losses = [float(x) for x in re.findall(r"loss ([0-9.]+)", r.stderr)]
+    assert len(losses) == 3 and abs(losses[0] - math.log(2)) < 1e-4 and losses[-1] < losses[0]
+    train_acc = float(re.search(r"train accuracy ([0-9.]+)", r.stdout).group(1))
+    assert (tmp_path / "run" / "backbone.gguf").exists()
+    ev = tock("eval", "classify", "-m", str(tmp_path / "run" / "classifier.gguf"),
+              "--data", str(tmp_path / "d.tsv"), "-t", "2").stdout
+    assert abs(float(re.search(r"accuracy ([0-9.]+)", ev).group(1)) - train_acc) < 1e-4
