@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
+  ccache  # compiler cache in ~/.cache/ccache: CMake uses it when present (TOCK_CCACHE)
   libpcre2-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev googletest
   python3 python3-venv python3-pip
   libutf8proc-dev  # Unicode NFC in text cleaning (tock data prepare)
