@@ -1,8 +1,8 @@
 // Causal multi-head self-attention for training (llm.c's attention_forward/backward), over
-// the fused qkv rows of a whole batch. HS = C / NH; scale = 1/√HS. Threads take (b, h) pairs;
-// inside one, the products are sgemm calls over blocks of 64 queries, each stopping at its
-// block's last key (the causal mask).
-// Not here: KV cache, grouped-query heads, RoPE (inference: attention.hpp, rope.hpp).
+// the fused qkv rows of a whole batch. HS = C / NH; scale = 1/√HS. Thin wrappers over
+// gqa_attention_backward.hpp with NKV = NH and row stride 3C (one implementation of the sgemm
+// blocks and of the reference loops for both GPT-2 and llama training).
+// Not here: KV cache, RoPE (inference: attention.hpp, rope.hpp).
 #pragma once
 #include <cstdint>
 
