@@ -17,12 +17,15 @@ namespace {
 // causal mask): about half the work of full (T, T) products, still GEMM-shaped.
 constexpr int64_t kRowBlock = 64;
 
-// The row strides of q and of k/v, 0 (packed) resolved.
-struct Strides {
-  int64_t q, kv;
+// What every function here derives from the sizes: query heads per kv head, out's row (C),
+// the row strides of q and of k/v (0, packed, resolved) and the score scale 1/√HS.
+struct Shape {
+  int64_t group, C, LQ, LKV;
+  float scale;
 };
-Strides resolve(QkvStrides ld, int64_t NH, int64_t NKV, int64_t HS) {
-  return {ld.q != 0 ? ld.q : NH * HS, ld.kv != 0 ? ld.kv : NKV * HS};
+Shape shape_of(int64_t NH, int64_t NKV, int64_t HS, QkvStrides ld) {
+  return {NH / NKV, NH * HS, ld.q != 0 ? ld.q : NH * HS, ld.kv != 0 ? ld.kv : NKV * HS,
+          1.0f / std::sqrt(float(HS))};
 }
 
 }  // namespace
@@ -31,9 +34,7 @@ Strides resolve(QkvStrides ld, int64_t NH, int64_t NKV, int64_t HS) {
 void gqa_attention_forward(float* out, float* att, const float* q, const float* k,
                            const float* v, int64_t B, int64_t T, int64_t NH, int64_t NKV,
                            int64_t HS, QkvStrides ld) {
-  const int64_t group = NH / NKV, C = NH * HS;
-  const auto [LQ, LKV] = resolve(ld, NH, NKV, HS);
-  const float scale = 1.0f / std::sqrt(float(HS));
+  const auto [group, C, LQ, LKV, scale] = shape_of(NH, NKV, HS, ld);
   // One task per (b, h): its att block and its HS columns of out are its own.
   parallel_for(B * NH, [&](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) {
@@ -66,9 +67,7 @@ void gqa_attention_backward(float* dq, float* dk, float* dv, float* /*scratch*/,
                             const float* dout, const float* q, const float* k, const float* v,
                             const float* att, int64_t B, int64_t T, int64_t NH, int64_t NKV,
                             int64_t HS, QkvStrides ld) {
-  const int64_t group = NH / NKV, C = NH * HS;
-  const auto [LQ, LKV] = resolve(ld, NH, NKV, HS);
-  const float scale = 1.0f / std::sqrt(float(HS));
+  const auto [group, C, LQ, LKV, scale] = shape_of(NH, NKV, HS, ld);
   // One task per (b, kv head): its dk and dv collect from every later query of every query
   // head of the group, so they stay with one thread (and one summation order).
   parallel_for(B * NKV, [&](int64_t j0, int64_t j1) {
@@ -113,9 +112,7 @@ void gqa_attention_backward(float* dq, float* dk, float* dv, float* /*scratch*/,
 void gqa_attention_forward_ref(float* out, float* att, const float* q, const float* k,
                                const float* v, int64_t B, int64_t T, int64_t NH, int64_t NKV,
                                int64_t HS, QkvStrides ld) {
-  const int64_t group = NH / NKV, C = NH * HS;
-  const auto [LQ, LKV] = resolve(ld, NH, NKV, HS);
-  const float scale = 1.0f / std::sqrt(float(HS));
+  const auto [group, C, LQ, LKV, scale] = shape_of(NH, NKV, HS, ld);
   // One query position at a time: (b, h, t) in order.
   for (int64_t j = 0; j < B * NH * T; ++j) {
     const int64_t b = j / (NH * T), h = (j / T) % NH, t = j % T, kvh = h / group;
@@ -151,9 +148,7 @@ void gqa_attention_backward_ref(float* dq, float* dk, float* dv, float* scratch,
                                 const float* dout, const float* q, const float* k, const float* v,
                                 const float* att, int64_t B, int64_t T, int64_t NH, int64_t NKV,
                                 int64_t HS, QkvStrides ld) {
-  const int64_t group = NH / NKV, C = NH * HS;
-  const auto [LQ, LKV] = resolve(ld, NH, NKV, HS);
-  const float scale = 1.0f / std::sqrt(float(HS));
+  const auto [group, C, LQ, LKV, scale] = shape_of(NH, NKV, HS, ld);
   for (int64_t j = 0; j < B * NKV; ++j) {
     const int64_t b = j / NKV, kvh = j % NKV;
     float* datt = scratch + j * T;
