@@ -10,22 +10,18 @@
 
 #include <cmath>
 #include <cstring>
-#include <random>
 #include <tuple>
 #include <vector>
 
 #include "core/thread_pool.hpp"
 #include "kernels/attention_backward.hpp"
+#include "backward_test_data.hpp"
 
 namespace tock {
 namespace {
 
 std::vector<float> random_vec(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = u(rng);
-  return v;
+  return testing_data::randu(static_cast<size_t>(n), seed);  // uniform in [-1, 1)
 }
 
 struct Result {
