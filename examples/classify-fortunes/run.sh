@@ -27,3 +27,9 @@ $TOCK train --task classify --scratch --labels "$OUT/data/labels.txt" --data "$O
   --init "$MODEL" --seq 32 --batch 32 --steps 300 --lr 1e-2 --out "$OUT/scratch" -q
 $TOCK eval classify -m "$OUT/scratch/classifier.gguf" --data "$OUT/data/test.tsv" -b 16 \
   --svg "$OUT/scratch/confusion.svg"
+
+# (d) SmolLM2 fully fine-tuned (backbone + head, 24 steps of 8 texts: 192 texts, 0.64 epoch)
+$TOCK train --task classify --finetune --labels "$OUT/data/labels.txt" --data "$OUT/data/train.tsv" \
+  --init "$MODEL" --seq 32 --batch 8 --steps 24 --lr 5e-5 --head-lr 1e-2 --weight-decay 0 --out "$OUT/finetune"
+$TOCK eval classify -m "$OUT/finetune/classifier.gguf" --data "$OUT/data/test.tsv" -b 16 \
+  --svg "$OUT/finetune/confusion.svg"
