@@ -15,12 +15,13 @@
 #include "train/classify_data.hpp"
 #include "train/classify_metrics.hpp"
 #include "train/classify_model.hpp"
+#include "train/lora_gguf.hpp"
 
 namespace tock::cli {
 namespace {
 
 struct EvalClassifyFlags {
-  std::string model, data, svg, out, predictions, labels;
+  std::string model, data, svg, out, predictions, labels, adapter;
   int64_t batch = 8;
   int threads = 0;
 };
@@ -54,6 +55,11 @@ int run_eval_classify(const EvalClassifyFlags& f) {
     labels = c.labels;
     const auto test = read_classify_tsv(f.data, labels);
     auto backbone = classifier_backbone(c.base, c.base_seed);
+    std::unique_ptr<LlamaLora> lora;
+    if (!f.adapter.empty()) {
+      lora = load_lora(f.adapter, backbone->config());
+      backbone->set_adapter(lora.get());
+    }
     auto tok = Tokenizer::from_gguf(GgufFile::open(c.base));
     std::vector<std::string> texts;
     for (const auto& e : test) {
@@ -89,6 +95,7 @@ Action add_eval_classify(CLI::App* eval) {
   cmd->add_option("--out", f->out, "Write gold \\t predicted label rows here");
   cmd->add_option("--predictions", f->predictions, "Score these gold \\t predicted rows instead of a model");
   cmd->add_option("--labels", f->labels, "Labels file (with --predictions)");
+  cmd->add_option("--adapter", f->adapter, "LoRA adapter GGUF (DIR/adapter.gguf from train --lora-rank) applied to the backbone");
   cmd->add_option("-b,--batch", f->batch, "Texts per forward pass")->capture_default_str();
   cmd->add_option("-t,--threads", f->threads, "Threads (default: all cores)");
   return [f, cmd]() -> int {

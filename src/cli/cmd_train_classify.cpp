@@ -20,6 +20,7 @@
 #include "train/classify_metrics.hpp"
 #include "train/classify_model.hpp"
 #include "train/llama_export.hpp"
+#include "train/lora_gguf.hpp"
 #include "train/random.hpp"
 #include "train/trainer.hpp"
 
@@ -34,6 +35,9 @@ void add_classify_train_flags(CLI::App* cmd, ClassifyTrainFlags& f) {
   cmd->add_flag("--scratch", f.scratch, "classify: the --init architecture with random weights");
   cmd->add_flag("--finetune", f.finetune, "classify: train the backbone too (writes DIR/backbone.gguf)");
   cmd->add_option("--head-lr", f.head_lr, "classify --finetune: the head's learning rate")->capture_default_str();
+  cmd->add_option("--lora-rank", f.lora_rank, "classify: train rank-r LoRA adapters on attention q/v and the head (writes DIR/adapter.gguf)");
+  cmd->add_option("--lora-alpha", f.lora_alpha, "classify --lora-rank: adapter scale alpha (scale alpha/r; default 2r)");
+  cmd->add_option("--merge", f.merge, "classify --lora-rank: also write the backbone with the adapters merged here");
 }
 
 namespace {
@@ -69,22 +73,44 @@ int run_train_classify(const TrainOptions& o, const ClassifyTrainFlags& f) {
                 N = int64_t(train.size());
   c.channels = C;
   const int64_t fbatch = 8;
-  if (f.finetune) {
+  if (!f.merge.empty() && f.lora_rank < 1) fail("train --task classify: --merge needs --lora-rank");
+  if (f.finetune && f.lora_rank > 0) fail("train --task classify: --finetune and --lora-rank exclude each other");
+  if (f.finetune || f.lora_rank > 0) {
+    std::unique_ptr<LlamaLora> lora;
+    if (f.lora_rank > 0) {
+      lora = std::make_unique<LlamaLora>(model->config(), f.lora_rank,
+                                         f.lora_alpha > 0.0f ? f.lora_alpha : 2.0f * float(f.lora_rank),
+                                         o.seed);
+      model->set_adapter(lora.get());
+    }
     classify_finetune(*model, *tok, train, c,
                       {.batch = o.batch > 0 ? o.batch : 8, .steps = o.steps > 0 ? o.steps : 50,
                        .lr = o.lr, .head_lr = f.head_lr, .weight_decay = o.weight_decay,
-                       .seed = o.seed, .progress = !o.quiet});
+                       .seed = o.seed, .progress = !o.quiet, .lora = lora.get()});
     std::filesystem::create_directories(o.out_dir);
-    const std::string backbone = (std::filesystem::path(o.out_dir) / "backbone.gguf").string();
-    export_llama_gguf(*model, GgufFile::open(c.base), backbone, "tock-classify-backbone");
-    c.base = std::filesystem::absolute(backbone).string();
-    c.base_seed = 0;
+    if (lora) {  // the backbone is unchanged: the classifier keeps pointing at it
+      const std::string adapter = (std::filesystem::path(o.out_dir) / "adapter.gguf").string();
+      save_lora(*lora, adapter);
+      std::printf("wrote %s (rank %lld, alpha %g)\n", adapter.c_str(), (long long)lora->rank(),
+                  double(lora->alpha()));
+    } else {
+      const std::string backbone = (std::filesystem::path(o.out_dir) / "backbone.gguf").string();
+      export_llama_gguf(*model, GgufFile::open(c.base), backbone, "tock-classify-backbone");
+      c.base = std::filesystem::absolute(backbone).string();
+      c.base_seed = 0;
+    }
     const std::string path = (std::filesystem::path(o.out_dir) / "classifier.gguf").string();
     save_classifier(c, path);
     const auto m = classify_metrics(labels_of(train), classify_predict(c, classify_features(
         *model, *tok, texts_of(train), c.seq, c.pooling, fbatch, false)), K);
     std::printf("train accuracy %.4f (%lld examples)\nwrote %s\n", m.accuracy, (long long)N,
                 path.c_str());
+    if (!f.merge.empty()) {
+      lora->merge_into(*model);
+      model->set_adapter(nullptr);
+      export_llama_gguf(*model, GgufFile::open(c.base), f.merge, "tock-lora-merged");
+      std::printf("wrote %s (adapters merged)\n", f.merge.c_str());
+    }
     return 0;
   }
   std::fprintf(stderr, "classify: %lld examples, %lld labels, backbone %s%s, seq %lld, %s pooling\n",

@@ -18,7 +18,10 @@ struct ClassifyTrainFlags {
   std::string labels, val, pool = "mean";
   bool scratch = false;  // the --init architecture with random weights (seeded by --seed)
   bool finetune = false;  // train the backbone too (else frozen features)
-  float head_lr = 1e-2f;  // the head's learning rate with --finetune
+  float head_lr = 1e-2f;  // the head's learning rate with --finetune or --lora-rank
+  int64_t lora_rank = 0;  // > 0: train LoRA adapters on q/v (and the head) instead
+  float lora_alpha = 0.0f;  // 0: 2·rank
+  std::string merge;  // with --lora-rank: also write the backbone with the adapters folded in
 };
 
 void add_classify_train_flags(CLI::App* cmd, ClassifyTrainFlags& f);

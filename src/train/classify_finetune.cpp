@@ -7,6 +7,7 @@
 
 #include "text/tokenizer.hpp"
 #include "train/adamw.hpp"
+#include "train/lora_adapters.hpp"
 #include "train/random.hpp"
 
 namespace tock {
@@ -28,11 +29,11 @@ void classify_finetune(LlamaTrainModel& model, const Tokenizer& tok,
     ids.push_back(std::move(t));
   }
   std::vector<float> hgrads(size_t(K * C + K));
-  AdamW body({.weight_decay = o.weight_decay}, model.num_params());
+  AdamW body({.weight_decay = o.weight_decay}, o.lora ? o.lora->num_params() : model.num_params());
   AdamW head({.weight_decay = o.weight_decay}, K * C + K);
   const ParamSegment head_segs[] = {{c.w.data(), hgrads.data(), K * C, true},
                                     {c.bias.data(), hgrads.data() + K * C, K, false}};
-  const auto body_segs = model.segments();
+  const auto body_segs = o.lora ? o.lora->segments() : model.segments();
   SplitMix64 rng(o.seed);
   std::vector<int64_t> order(static_cast<size_t>(N));
   for (int64_t i = 0; i < N; ++i) order[size_t(i)] = i;
@@ -70,6 +71,7 @@ void classify_finetune(LlamaTrainModel& model, const Tokenizer& tok,
                            pooled.data(), c.w.data(), labels.data(), B, C, K);
     classify_pool_backward(dhidden.data(), dpooled.data(), lengths.data(), B, T, C, c.pooling);
     model.zero_grad();
+    if (o.lora) o.lora->zero_grad();
     model.backward_from_hidden(dhidden.data());
     // Cosine decay to 0 for both learning rates.
     const float f = 0.5f * (1.0f + std::cos(3.14159265f * float(step - 1) / float(o.steps)));

@@ -11,11 +11,16 @@
 
 namespace tock {
 
+class LlamaLora;
+
 struct ClassifyFinetuneOptions {
   int64_t batch = 8, steps = 50;
   float lr = 1e-4f, head_lr = 1e-2f, weight_decay = 0.0f;
   uint64_t seed = 1337;
   bool progress = true;
+  // LoRA: train these adapters (already set on the model) and the head; the backbone's
+  // weights are not updated.
+  LlamaLora* lora = nullptr;
 };
 
 // c.labels, c.pooling and c.seq set; c.channels, c.w, c.bias are written (the head starts at 0).

@@ -247,6 +247,7 @@ float LlamaTrainModel::forward(const int32_t* inputs, const int32_t* targets, in
     matmul_forward(q, h1, p[kWq] + l * C * C, nullptr, BT, C, C);
     matmul_forward(k, h1, p[kWk] + l * KV * C, nullptr, BT, C, KV);
     matmul_forward(v, h1, p[kWv] + l * KV * C, nullptr, BT, C, KV);
+    if (adapter_) adapter_->forward_qv(l, h1, q, v, BT);
     rope_forward_batch(q, B, T, NH, HS, HS, c.rope_base, RopeStyle::adjacent);
     rope_forward_batch(k, B, T, NKV, HS, HS, c.rope_base, RopeStyle::adjacent);
     gqa_attention_forward(atty, a.att + l * B * NH * T * T, q, k, v, B, T, NH, NKV, HS);
@@ -349,6 +350,7 @@ void LlamaTrainModel::backward_trunk() {
     rope_backward_batch(d.dq, B, T, NH, HS, HS, c.rope_base, RopeStyle::adjacent);
     rope_backward_batch(d.dk, B, T, NKV, HS, HS, c.rope_base, RopeStyle::adjacent);
     zero(d.dh, BT * C);
+    if (adapter_) adapter_->backward_qv(l, h1, d.dq, d.dv, d.dh, BT);
     matmul_backward(d.dh, g[kWq] + l * C * C, nullptr, d.dq, h1, p[kWq] + l * C * C, BT, C, C);
     matmul_backward(d.dh, g[kWk] + l * KV * C, nullptr, d.dk, h1, p[kWk] + l * KV * C, BT, C,
                     KV);

@@ -38,6 +38,17 @@ struct LlamaGradActs {
 // returns, without building the model (whose parameters may be large) first.
 int64_t llama_activation_bytes(const LlamaTrainConfig& config, int64_t B, int64_t T);
 
+// An optional adapter on the q and v projections (LoRA, lora_adapters.hpp): forward_qv adds
+// its output to q (before RoPE) and v of layer l given h1 = attn_norm's output (N, C);
+// backward_qv takes the gradients of those q and v and adds h1's gradient to dh (N, C).
+class LlamaQvAdapter {
+ public:
+  virtual ~LlamaQvAdapter() = default;
+  virtual void forward_qv(int64_t l, const float* h1, float* q, float* v, int64_t N) = 0;
+  virtual void backward_qv(int64_t l, const float* h1, const float* dq, const float* dv,
+                           float* dh, int64_t N) = 0;
+};
+
 class LlamaTrainModel : public TrainModel {
  public:
   // Parameters initialised as nanoGPT: normal(0, 0.02) for the embedding and linear weights,
@@ -69,6 +80,8 @@ class LlamaTrainModel : public TrainModel {
   // The backward from a gradient dhf (B, T, C) on the final normed hidden states acts().hf of
   // the last forward (a classification head's, say) instead of from the LM loss; adds to grads().
   void backward_from_hidden(const float* dhf);
+  // Applies `adapter` (not owned; null for none) in every later forward and backward.
+  void set_adapter(LlamaQvAdapter* adapter) { adapter_ = adapter; }
 
   double flops_per_token(int64_t T) const override;
   int64_t activation_bytes(int64_t B, int64_t T) const override;
@@ -89,6 +102,7 @@ class LlamaTrainModel : public TrainModel {
   LlamaGradActs grad_acts_{};
   std::vector<int32_t> inputs_, targets_;
   bool have_targets_ = false;  // the last forward computed the loss
+  LlamaQvAdapter* adapter_ = nullptr;
 };
 
 }  // namespace tock
