@@ -124,3 +124,74 @@ def test_finetune_trains_the_backbone_and_eval_agrees(tmp_path):
     ev = tock("eval", "classify", "-m", str(tmp_path / "run" / "classifier.gguf"),
               "--data", str(tmp_path / "d.tsv"), "-t", "2").stdout
     assert abs(float(re.search(r"accuracy ([0-9.]+)", ev).group(1)) - train_acc) < 1e-4
+
+
+def read_tensors(path, names):
+    """{name: f32 array (rows, cols)} of the named tensors of a GGUF, dequantised by gguf-py."""
+    import json
+    import subprocess
+    from gguf import GGMLQuantizationType
+    from gguf.quants import dequantize
+    from tock_paths import tool
+    lines = subprocess.run([tool("gguf_tool"), "tensors", path], check=True, capture_output=True,
+                           text=True).stdout.splitlines()[1:]
+    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    out = {}
+    for t in map(json.loads, lines):
+        name = bytes.fromhex(t["name"]).decode()
+        if name in names:
+            data = np.asarray(raw[t["offset"]:t["offset"] + t["bytes"]])
+            out[name] = dequantize(data, GGMLQuantizationType(t["type"])).reshape(
+                list(reversed(t["shape"])))
+    return out
+
+
+def test_lora_trains_adapters_merge_and_eval_agree(tmp_path):
+    """--lora-rank: the head starts at zero (first loss ln K) and the loss falls; DIR/adapter.gguf
+    holds rank-r q/v adapters with rank and alpha; --merge writes wq' = wq + (alpha/r)·B·A and
+    wv' likewise (numpy from the adapter and the base GGUF, gguf-py dequantising), every other
+    checked tensor (k, ffn) equal to the base; eval classify --adapter reproduces the train
+    accuracy."""
+    import math
+    import gguf
+    from tock_paths import require_model
+    model = require_model()
+    (tmp_path / "labels.txt").write_text("cats\ncode\n")
+    (tmp_path / "d.tsv").write_text("cats\tMy cat sleeps on the warm windowsill.\n"
+                                    "code\tThe compiler rejects this template.\n"
+                                    "cats\tKittens chase the red ball of yarn.\n"
+                                    "code\tSegmentation fault in the linker.\n")
+    merged = tmp_path / "merged.gguf"
+    r = tock("train", "--task", "classify", "--lora-rank", "2", "--lora-alpha", "8",
+             "--labels", str(tmp_path / "labels.txt"), "--data", str(tmp_path / "d.tsv"),
+             "--init", model, "--seq", "8", "--batch", "4", "--steps", "3", "--lr", "1e-2",
+             "--merge", str(merged), "--out", str(tmp_path / "run"), "-t", "2")
+    losses = [float(x) for x in re.findall(r"loss ([0-9.]+)", r.stderr)]
+    assert len(losses) == 3 and abs(losses[0] - math.log(2)) < 1e-4 and losses[-1] < losses[0]
+    train_acc = float(re.search(r"train accuracy ([0-9.]+)", r.stdout).group(1))
+    ad = gguf.GGUFReader(str(tmp_path / "run" / "adapter.gguf"))
+    assert int(ad.fields["adapter.lora.rank"].parts[-1][0]) == 2
+    assert float(ad.fields["adapter.lora.alpha"].parts[-1][0]) == 8.0
+    at = {t.name: np.array(t.data, dtype=np.float32) for t in ad.tensors}
+    assert len(at) == 4 * 30 and at["blk.0.attn_q.lora_a"].shape == (2, 576)
+    assert at["blk.0.attn_v.lora_b"].shape == (192, 2)
+    assert np.abs(at["blk.29.attn_v.lora_b"]).max() > 0  # B starts at 0: it was trained
+    # A few layers' tensors, located with gguf_tool (gguf-py's reader parses the 49k-token
+    # vocabulary for seconds), dequantised by gguf-py.
+    check = {f"blk.{l}.{t}.weight" for l in (0, 17, 29) for t in ("attn_q", "attn_k", "attn_v")}
+    check.add("blk.29.ffn_down.weight")
+    base, out = read_tensors(model, check), read_tensors(str(merged), check)
+    assert len(out) == len(check) == len(base)
+    for name, w in out.items():
+        m = re.match(r"blk\.(\d+)\.attn_([qv])\.weight", name)
+        want = base[name].astype(np.float32)
+        if m:
+            p = f"blk.{m.group(1)}.attn_{m.group(2)}"
+            delta = 4.0 * at[p + ".lora_b"] @ at[p + ".lora_a"]
+            assert np.abs(delta).max() > 1e-3, name  # the check can tell merged from base
+            want = want + delta
+        np.testing.assert_allclose(w, want, atol=1e-4, rtol=0, err_msg=name)
+    ev = tock("eval", "classify", "-m", str(tmp_path / "run" / "classifier.gguf"),
+              "--adapter", str(tmp_path / "run" / "adapter.gguf"),
+              "--data", str(tmp_path / "d.tsv"), "-t", "2").stdout
+    assert abs(float(re.search(r"accuracy ([0-9.]+)", ev).group(1)) - train_acc) < 1e-4
