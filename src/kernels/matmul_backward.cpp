@@ -52,8 +52,8 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
                      const float* inp, const float* weight, int64_t N, int64_t C, int64_t OC) {
   // dinp (N, C) += dout (N, OC) · weight (OC, C).
   sgemm(Op::NoTrans, Op::NoTrans, N, C, OC, dout, OC, weight, C, dinp, C, true);
-  // dweight (OC, C) += doutᵀ (OC, N) · inp (N, C).
-  sgemm(Op::Trans, Op::NoTrans, OC, C, N, dout, OC, inp, C, dweight, C, true);
+  // dweight (OC, C) += doutᵀ (OC, N) · inp (N, C); null for a frozen weight (LoRA).
+  if (dweight) sgemm(Op::Trans, Op::NoTrans, OC, C, N, dout, OC, inp, C, dweight, C, true);
   if (!dbias) return;
   // dbias[o] += Σ_n dout[n,o]: threads split the outputs, each sum keeps the order of n.
   parallel_for(OC, [&](int64_t o0, int64_t o1) {

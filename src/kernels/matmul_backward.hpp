@@ -15,7 +15,8 @@ void matmul_forward_ref(float* out, const float* inp, const float* weight, const
                         int64_t N, int64_t C, int64_t OC);
 
 // Accumulates (+=): dinp (N, C) += dout · weight; dweight (OC, C) += doutᵀ · inp;
-// dbias (OC) += Σ_n dout[n,:]. dbias may be null (a layer without bias).
+// dbias (OC) += Σ_n dout[n,:]. dbias may be null (a layer without bias); so may dweight in
+// the fast version (a frozen weight).
 void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                      const float* inp, const float* weight, int64_t N, int64_t C, int64_t OC);
 void matmul_backward_ref(float* dinp, float* dweight, float* dbias, const float* dout,

@@ -306,6 +306,8 @@ void LlamaTrainModel::backward_trunk() {
   const LlamaParams& g = grads_;
   const LlamaActs& a = acts_;
   LlamaGradActs& d = grad_acts_;
+  // With an adapter the base matrices are frozen: their weight gradients are skipped.
+  auto gw = [&](int tensor, int64_t offset) { return adapter_ ? nullptr : g[tensor] + offset; };
   zero(d.dx, BT * C);
   rmsnorm_backward(d.dx, g[kOutputNorm], d.dh, a.x + L * BT * C, p[kOutputNorm], a.rstdf, BT, C);
 
@@ -326,21 +328,21 @@ void LlamaTrainModel::backward_trunk() {
 
     // MLP branch.
     zero(d.dact, BT * F);
-    matmul_backward(d.dact, g[kWDown] + l * C * F, nullptr, d.dx, act, p[kWDown] + l * C * F,
+    matmul_backward(d.dact, gw(kWDown, l * C * F), nullptr, d.dx, act, p[kWDown] + l * C * F,
                     BT, F, C);
     zero(d.dgate, BT * F);
     zero(d.dup, BT * F);
     swiglu_backward(d.dgate, d.dup, d.dact, gate, up, BT * F);
     zero(d.dh, BT * C);
-    matmul_backward(d.dh, g[kWGate] + l * F * C, nullptr, d.dgate, h2, p[kWGate] + l * F * C,
+    matmul_backward(d.dh, gw(kWGate, l * F * C), nullptr, d.dgate, h2, p[kWGate] + l * F * C,
                     BT, C, F);
-    matmul_backward(d.dh, g[kWUp] + l * F * C, nullptr, d.dup, h2, p[kWUp] + l * F * C, BT, C,
+    matmul_backward(d.dh, gw(kWUp, l * F * C), nullptr, d.dup, h2, p[kWUp] + l * F * C, BT, C,
                     F);
     rmsnorm_backward(d.dx, g[kFfnNorm] + l * C, d.dh, x2, p[kFfnNorm] + l * C,
                      a.rstd2 + l * BT, BT, C);
     // Attention branch.
     zero(d.datty, BT * C);
-    matmul_backward(d.datty, g[kWo] + l * C * C, nullptr, d.dx, atty, p[kWo] + l * C * C, BT,
+    matmul_backward(d.datty, gw(kWo, l * C * C), nullptr, d.dx, atty, p[kWo] + l * C * C, BT,
                     C, C);
     zero(d.dq, BT * C);
     zero(d.dk, BT * KV);
@@ -351,15 +353,15 @@ void LlamaTrainModel::backward_trunk() {
     rope_backward_batch(d.dk, B, T, NKV, HS, HS, c.rope_base, RopeStyle::adjacent);
     zero(d.dh, BT * C);
     if (adapter_) adapter_->backward_qv(l, h1, d.dq, d.dv, d.dh, BT);
-    matmul_backward(d.dh, g[kWq] + l * C * C, nullptr, d.dq, h1, p[kWq] + l * C * C, BT, C, C);
-    matmul_backward(d.dh, g[kWk] + l * KV * C, nullptr, d.dk, h1, p[kWk] + l * KV * C, BT, C,
+    matmul_backward(d.dh, gw(kWq, l * C * C), nullptr, d.dq, h1, p[kWq] + l * C * C, BT, C, C);
+    matmul_backward(d.dh, gw(kWk, l * KV * C), nullptr, d.dk, h1, p[kWk] + l * KV * C, BT, C,
                     KV);
-    matmul_backward(d.dh, g[kWv] + l * KV * C, nullptr, d.dv, h1, p[kWv] + l * KV * C, BT, C,
+    matmul_backward(d.dh, gw(kWv, l * KV * C), nullptr, d.dv, h1, p[kWv] + l * KV * C, BT, C,
                     KV);
     rmsnorm_backward(d.dx, g[kAttnNorm] + l * C, d.dh, x, p[kAttnNorm] + l * C,
                      a.rstd1 + l * BT, BT, C);
   }
-  embedding_backward(g[kTokEmbd], d.dx, inputs_.data(), BT, C);
+  if (!adapter_) embedding_backward(g[kTokEmbd], d.dx, inputs_.data(), BT, C);
 }
 
 }  // namespace tock

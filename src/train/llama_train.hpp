@@ -80,7 +80,8 @@ class LlamaTrainModel : public TrainModel {
   // The backward from a gradient dhf (B, T, C) on the final normed hidden states acts().hf of
   // the last forward (a classification head's, say) instead of from the LM loss; adds to grads().
   void backward_from_hidden(const float* dhf);
-  // Applies `adapter` (not owned; null for none) in every later forward and backward.
+  // Applies `adapter` (not owned; null for none) in every later forward and backward; while
+  // set, the backward skips the gradients of the embedding and the layers' matrices (frozen).
   void set_adapter(LlamaQvAdapter* adapter) { adapter_ = adapter; }
 
   double flops_per_token(int64_t T) const override;

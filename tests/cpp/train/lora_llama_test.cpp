@@ -106,6 +106,9 @@ TEST(LoraLlama, TrainingLeavesBaseBitIdentical) {
   }
   EXPECT_LT(last, first);
   EXPECT_EQ(std::memcmp(before.data(), m.params(), before.size() * sizeof(float)), 0);
+  // The frozen matrices' gradients are skipped, not just left unused.
+  for (int t : {kTokEmbd, kWq, kWk, kWv, kWo, kWGate, kWUp, kWDown})
+    EXPECT_EQ(m.grad_views()[t][0], 0.0f) << t;
   int64_t moved = 0;
   for (int64_t i = 0; i < lora.num_params(); ++i)
     moved += lora.param(0, LlamaLora::kQA)[i] != lora_before[size_t(i)];
