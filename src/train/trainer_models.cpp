@@ -47,16 +47,6 @@ int64_t llama_params(const LlamaTrainConfig& c) {
   return n;
 }
 
-// The tables of llama_train.hpp (LlamaActs, LlamaGradActs), before a model exists.
-int64_t llama_activation_floats(const LlamaTrainConfig& c, int64_t B, int64_t T) {
-  const int64_t C = c.channels, L = c.n_layer, NH = c.n_head, KV = c.kv_dim(), F = c.ffn_hidden,
-                V = c.vocab_size, BT = B * T;
-  const int64_t acts = (L + 1) * BT * C + L * (BT * (5 * C + 2 * KV + 3 * F + 2) + B * NH * T * T) +
-                       BT * (C + 2 + 2 * V);
-  const int64_t grads = BT * (4 * C + 2 * KV + 3 * F + V + 1) + B * c.n_kv_head * T;
-  return acts + grads;
-}
-
 // MemAvailable in bytes, or -1 when /proc/meminfo cannot tell.
 int64_t mem_available() {
   std::ifstream in("/proc/meminfo");
@@ -107,7 +97,7 @@ MemoryEstimate estimate_memory(const ModelShape& s, int64_t B, int64_t T) {
   MemoryEstimate e;
   if (s.arch == "llama") {
     e.params = llama_params(llama_config(s));
-    e.activation_bytes = llama_activation_floats(llama_config(s), B, T) * int64_t(sizeof(float));
+    e.activation_bytes = llama_activation_bytes(llama_config(s), B, T);
   } else {
     e.params = gpt_num_params(gpt_config(s));
     e.activation_bytes = gpt_activation_floats(gpt_config(s), B, T) * int64_t(sizeof(float));
