@@ -58,12 +58,15 @@ def one_request(host, port, prompt, n_tokens):
     c.request("POST", "/v1/completions", body, {"Content-Type": "application/json"})
     r = c.getresponse()
     assert r.status == 200, r.read()
-    times, buf = [], b""
+    times, last = [], {}
+    # Stop at `data: [DONE]`: the server keeps the HTTP/1.1 connection open after the stream (keep-alive),
+    # so reading to EOF would wait out its keep-alive timeout (~5 s) and count it as serving time.
+    # r.readline() (not r.fp) undoes the chunked transfer encoding.
     while True:
-        line = r.fp.readline()
-        if not line:
+        line = r.readline()
+        if not line or line.startswith(b"data: [DONE]"):
             break
-        if line.startswith(b"data: ") and not line.startswith(b"data: [DONE]"):
+        if line.startswith(b"data: "):
             chunk = json.loads(line[6:])
             if chunk["choices"] and chunk["choices"][0]["text"]:
                 times.append(time.perf_counter())
