@@ -1,8 +1,10 @@
-// AVX2 GEMM micro-kernels: panels of R = 8 weight rows (one i32/f32 lane each) times up to
-// 6 activation rows (6 measured 8-14% faster than 4 here; 12 of the 16 ymm registers hold
-// the sums). Quantized: per 32-block, 16 steps of vpmaddwd(codes of 8 rows ×
-// an element pair, the activation pair broadcast) summed in i32 (exact: |Σ| ≤ 32·128·32767),
-// then scaled per block in f32 like the scalar kernels.
+// AVX2 GEMM micro-kernels: panels of R = 16 weight rows (two 8-lane i32/f32 vectors, the
+// Pairs16 layout of gemm_panel.hpp) times up to 6 activation rows. Each activation pair,
+// broadcast once, meets both weight vectors, so a broadcast feeds two vpmaddwd (with R = 8 it
+// fed one; on Zen 3 the broadcast takes an FP pipe slot like the multiply-add it feeds).
+// The 12 i32 block sums stay in registers for the 16 steps of a 32-block (fully unrolled);
+// the f32 running sums live in a small tile in L1 and are updated once per block (per block,
+// d·x_d·Σ + m·x_d·isum, like the scalar kernels). Exact i32: |Σ| ≤ 32·128·32767 < 2^31.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -16,17 +18,9 @@
 namespace tock {
 namespace {
 
-constexpr int R = 8;
-
-inline void store_rows(float* y, __m256 v, int rows) {
-  if (rows == R) {
-    _mm256_storeu_ps(y, v);
-  } else {
-    alignas(32) float tmp[R];
-    _mm256_store_ps(tmp, v);
-    std::memcpy(y, tmp, size_t(rows) * sizeof(float));
-  }
-}
+constexpr int R = 16;
+constexpr int kTile = 6;  // 12 sums + 2 weight vectors + 1 broadcast = 15 of 16 ymm registers
+static_assert(kTile <= kGemmMaxTile);
 
 inline int32_t pair(const int16_t* q) {
   int32_t v;
@@ -34,32 +28,49 @@ inline int32_t pair(const int16_t* q) {
   return v;
 }
 
+// s0 += w0·a, s1 += w1·a (vpmaddwd, i32 lanes) with a = the pair at q broadcast. In asm because
+// g++ 12 spills the 12 sums of the 6-row tile to the stack when written with intrinsics.
+inline void madd_pair(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const int16_t* q) {
+  asm("vpbroadcastd %[q], %%ymm14\n\t"
+      "vpmaddwd %%ymm14, %[w0], %%ymm15\n\t"
+      "vpaddd %%ymm15, %[s0], %[s0]\n\t"
+      "vpmaddwd %%ymm14, %[w1], %%ymm14\n\t"
+      "vpaddd %%ymm14, %[s1], %[s1]"
+      : [s0] "+x"(s0), [s1] "+x"(s1)
+      : [w0] "x"(w0), [w1] "x"(w1), [q] "m"(*reinterpret_cast<const int32_t*>(q))
+      : "xmm14", "xmm15");
+}
+
 template <int NT, bool kMin>
 void q_tile(int64_t nb, const int16_t* codes, const float* d, const float* m,
             const BlockQ16_32* const* x, float* y, int64_t ldy, int rows) {
-  __m256 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  alignas(32) float acc[NT][R] = {};
+  const BlockQ16_32* xt[NT];
+  for (int t = 0; t < NT; ++t) xt[t] = x[t];
   for (int64_t b = 0; b < nb; ++b) {
     const int16_t* c = codes + b * 32 * R;
-    const BlockQ16_32* xb[NT];
-    __m256i s[NT];
-    for (int t = 0; t < NT; ++t) {
-      xb[t] = x[t] + b;
-      s[t] = _mm256_setzero_si256();
-    }
+    __m256i s0[NT], s1[NT];
+    for (int t = 0; t < NT; ++t) s0[t] = s1[t] = _mm256_setzero_si256();
     for (int j = 0; j < 16; ++j) {
-      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + j * 2 * R));
-      for (int t = 0; t < NT; ++t)
-        s[t] = _mm256_add_epi32(s[t], _mm256_madd_epi16(w, _mm256_set1_epi32(pair(xb[t]->qs + 2 * j))));
+      const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + j * 2 * R));
+      const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + j * 2 * R + 16));
+      for (int t = 0; t < NT; ++t) madd_pair(s0[t], s1[t], w0, w1, xt[t][b].qs + 2 * j);
     }
-    const __m256 dv = _mm256_loadu_ps(d + b * R);
+    const __m256 d0 = _mm256_loadu_ps(d + b * R), d1 = _mm256_loadu_ps(d + b * R + 8);
     for (int t = 0; t < NT; ++t) {
-      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(dv, _mm256_set1_ps(xb[t]->d)), _mm256_cvtepi32_ps(s[t]), acc[t]);
-      if constexpr (kMin)
-        acc[t] = _mm256_fmadd_ps(_mm256_loadu_ps(m + b * R), _mm256_set1_ps(xb[t]->d * float(xb[t]->isum)), acc[t]);
+      const __m256 xd = _mm256_set1_ps(xt[t][b].d);
+      __m256 a0 = _mm256_fmadd_ps(_mm256_mul_ps(d0, xd), _mm256_cvtepi32_ps(s0[t]), _mm256_load_ps(acc[t]));
+      __m256 a1 = _mm256_fmadd_ps(_mm256_mul_ps(d1, xd), _mm256_cvtepi32_ps(s1[t]), _mm256_load_ps(acc[t] + 8));
+      if constexpr (kMin) {
+        const __m256 xs = _mm256_set1_ps(xt[t][b].d * float(xt[t][b].isum));
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(m + b * R), xs, a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(m + b * R + 8), xs, a1);
+      }
+      _mm256_store_ps(acc[t], a0);
+      _mm256_store_ps(acc[t] + 8, a1);
     }
   }
-  for (int t = 0; t < NT; ++t) store_rows(y + t * ldy, acc[t], rows);
+  for (int t = 0; t < NT; ++t) std::memcpy(y + t * ldy, acc[t], size_t(rows) * sizeof(float));
 }
 
 template <bool kMin>
@@ -74,8 +85,6 @@ void q_kernel(int64_t nb, const int16_t* codes, const float* d, const float* m,
     default: q_tile<6, kMin>(nb, codes, d, m, x, y, ldy, rows); break;
   }
 }
-constexpr int kTile = 6;
-static_assert(kTile <= kGemmMaxTile);
 
 }  // namespace
 }  // namespace tock

@@ -25,7 +25,7 @@ struct GemmKernel {
   GemmQFn q_min = nullptr;    // with a min term (Q4_1, Q5_1, Q4_K, Q5_K)
 };
 
-GemmKernel gemm_kernel_avx2();    // R = 8, 6 rows per call, vpmaddwd
+GemmKernel gemm_kernel_avx2();    // R = 16, 6 rows per call, vpmaddwd
 GemmKernel gemm_kernel_avx512();  // R = 16, 8 rows per call, vpdpwssd (AVX-512 VNNI)
 
 // The AMX int8 path (amx_gemm.cpp): the whole matmul for a quantized W, T > 1. Returns false
