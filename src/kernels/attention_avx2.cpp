@@ -68,6 +68,7 @@ inline const float* as_f32(const AttnKv& kv, const void* base, int64_t j0, int64
 
 void block_avx2(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
   if (HS % 8 != 0 || HS > kMaxHead) return attn_block_scalar()(rows, kv, j0, j1, HS);
+  if (rows.R <= kAttnFewRows) return attn_block_avx2_rows()(rows, kv, j0, j1, HS);
   alignas(32) float kbuf[kAttnBlock * kMaxHead], vbuf[kAttnBlock * kMaxHead];
   alignas(32) float s[kAttnBlock];
   for (int64_t b0 = j0; b0 < j1; b0 += kAttnBlock) {

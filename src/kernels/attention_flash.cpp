@@ -2,9 +2,11 @@
 // and runs the block kernels (attention_kernels.hpp) on them.
 //   unit = (kv head g, tile of query tokens, split of positions). A unit's rows are the tile's
 //   tokens × the group of query heads that share g (GQA), so each key/value block is read once
-//   for all of them. Prefill: tiles of up to kRowsPerTile rows, one split. Decode (T = 1): one
-//   row group per kv head is too few units for the threads, so positions are split too and the
-//   partial softmax states merged: M = max m_s, L = Σ l_s·e^(m_s−M), out = Σ acc_s·e^(m_s−M) / L.
+//   for all of them. Prefill: tiles of up to kRowsPerTile rows, one split. Decode (and a few
+//   tokens after a deep prefix): too few tiles × kv heads for the threads, so positions are
+//   split too, each thread walking its range of whole cache rows for every kv head (stripe by
+//   stripe), and the partial softmax states of every row merged:
+//   M = max m_s, L = Σ l_s·e^(m_s−M), out = Σ acc_s·e^(m_s−M) / L.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -23,6 +25,8 @@ namespace {
 constexpr int64_t kRowsPerTile = 64;   // query rows per unit (tokens × group heads)
 constexpr int64_t kMinSplit = 64;      // positions per decode split, at least
 constexpr int64_t kMinParallel = 2048; // rows × positions below which threads cost more than they save
+constexpr int64_t kStripe = 2 * kAttnBlock;  // positions per head before the next head (split decode)
+constexpr int64_t kMaxStripeHeads = 16;     // kv heads interleaved per stripe; more go in rounds
 
 // Reused between calls on the calling thread: no allocation once grown.
 thread_local std::vector<float> t_state;
@@ -57,7 +61,7 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
   const int64_t R_max = std::min(T, Tq) * group;
   int64_t n_split = 1;
   if (n_tiles * NKV < 4 * thread_count())
-    n_split = std::clamp<int64_t>(n_kv / kMinSplit, 1, (8 * thread_count() + NKV - 1) / NKV);
+    n_split = std::clamp<int64_t>(n_kv / kMinSplit, 1, std::max<int64_t>(1, 4 * thread_count() / n_tiles));
   // Positions per split, a whole number of kernel blocks.
   const int64_t span = ((n_kv + n_split - 1) / n_split + kAttnBlock - 1) / kAttnBlock * kAttnBlock;
   const int64_t units = NKV * n_tiles * n_split;
@@ -68,80 +72,98 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
   if (t_limits.size() < size_t(units * R_max)) t_limits.resize(size_t(units * R_max));
   float* state = t_state.data();
   int64_t* limits = t_limits.data();
-
-  auto run_unit = [&](int64_t u) {
-    // Heaviest first: the last tiles of a causal prefill see the most positions.
-    const int64_t split = u % n_split, g = (u / n_split) % NKV;
-    const int64_t tile = n_tiles - 1 - u / (n_split * NKV);
-    const int64_t t0 = tile * Tq, t1 = std::min(T, t0 + Tq);
+  // Unit (tile, g, split) = ((n_tiles−1−tile)·NKV + g)·n_split + split: heaviest tiles first
+  // (the last tiles of a causal prefill see the most positions).
+  auto tile_of = [&](int64_t u) { return n_tiles - 1 - u / (n_split * NKV); };
+  auto unit_rows = [&](int64_t u) {
     float* Q = state + u * per_unit;
     float* acc = Q + R_max * HS;
     float* m = acc + R_max * HS;
-    float* l = m + R_max;
-    int64_t* lim = limits + u * R_max;
-    int R = 0;
+    return AttnRows{Q, limits + u * R_max, 0, m, m + R_max, acc};
+  };
+  // The unit's rows (its tile's tokens × the query heads of kv head g): scaled queries, empty state.
+  auto prepare = [&](int64_t u) {
+    const int64_t g = (u / n_split) % NKV, t0 = tile_of(u) * Tq, t1 = std::min(T, t0 + Tq);
+    AttnRows rows = unit_rows(u);
+    float* Q = const_cast<float*>(rows.q);
+    int64_t* lim = const_cast<int64_t*>(rows.limit);
     for (int64_t t = t0; t < t1; ++t)
-      for (int64_t hh = 0; hh < group; ++hh, ++R) {
+      for (int64_t hh = 0; hh < group; ++hh, ++rows.R) {
         const float* qh = q + (t * NH + g * group + hh) * HS;
-        for (int64_t d = 0; d < HS; ++d) Q[R * HS + d] = qh[d] * scale;
-        lim[R] = p0 + t + 1;
+        for (int64_t d = 0; d < HS; ++d) Q[rows.R * HS + d] = qh[d] * scale;
+        lim[rows.R] = p0 + t + 1;
       }
-    std::fill_n(acc, R * HS, 0.0f);
-    std::fill_n(m, R, -std::numeric_limits<float>::infinity());
-    std::fill_n(l, R, 0.0f);
-    const int64_t j0 = split * span, j1 = std::min(p0 + t1, j0 + span);
-    const AttnKv kvg{kv_offset(kv, kv.k, g * HS), kv_offset(kv, kv.v, g * HS), kv.type, kv.stride};
-    if (j0 < j1) block(AttnRows{Q, lim, R, m, l, acc}, kvg, j0, j1, HS);
-    if (n_split > 1) return;  // merged below
-    R = 0;
-    for (int64_t t = t0; t < t1; ++t)
-      for (int64_t hh = 0; hh < group; ++hh, ++R) {
-        float* o = out + (t * NH + g * group + hh) * HS;
-        const float inv = 1.0f / l[R];
-        for (int64_t d = 0; d < HS; ++d) o[d] = acc[R * HS + d] * inv;
-      }
+    std::fill_n(rows.acc, rows.R * HS, 0.0f);
+    std::fill_n(rows.m, rows.R, -std::numeric_limits<float>::infinity());
+    std::fill_n(rows.l, rows.R, 0.0f);
+    return rows;
+  };
+  auto kv_head = [&](int64_t g) {
+    return AttnKv{kv_offset(kv, kv.k, g * HS), kv_offset(kv, kv.v, g * HS), kv.type, kv.stride};
   };
   const bool threads = T * group * n_kv * NKV >= kMinParallel;
-  parallel_for(units, [&](int64_t u0, int64_t u1) {
-    for (int64_t u = u0; u < u1; ++u) run_unit(u);
-  }, threads ? 1 : units);
+  if (n_split == 1) {
+    parallel_for(units, [&](int64_t u0, int64_t u1) {
+      for (int64_t u = u0; u < u1; ++u) {
+        const AttnRows rows = prepare(u);
+        const int64_t g = u % NKV, t0 = tile_of(u) * Tq, t1 = std::min(T, t0 + Tq);
+        block(rows, kv_head(g), 0, p0 + t1, HS);
+        int r = 0;
+        for (int64_t t = t0; t < t1; ++t)
+          for (int64_t hh = 0; hh < group; ++hh, ++r) {
+            float* o = out + (t * NH + g * group + hh) * HS;
+            const float inv = 1.0f / rows.l[r];
+            for (int64_t d = 0; d < HS; ++d) o[d] = rows.acc[r * HS + d] * inv;
+          }
+      }
+    }, threads ? 1 : units);
+  } else {
+    // One work item = one split of one tile over every kv head, stripe by stripe: the threads
+    // each stream a contiguous range of whole cache rows (all heads), which the prefetchers
+    // follow, instead of one head's strided slice of every row.
+    parallel_for(n_tiles * n_split, [&](int64_t w0, int64_t w1) {
+      for (int64_t w = w0; w < w1; ++w) {
+        const int64_t tile_rev = w / n_split, split = w % n_split;
+        const int64_t t1 = std::min(T, (n_tiles - 1 - tile_rev) * Tq + Tq);
+        const int64_t j0 = split * span, j1 = std::min(p0 + t1, j0 + span);
+        AttnRows rows[kMaxStripeHeads];
+        for (int64_t g0 = 0; g0 < NKV; g0 += kMaxStripeHeads) {
+          const int64_t ng = std::min<int64_t>(kMaxStripeHeads, NKV - g0);
+          for (int64_t i = 0; i < ng; ++i) rows[i] = prepare((tile_rev * NKV + g0 + i) * n_split + split);
+          for (int64_t b = j0; b < j1; b += kStripe)
+            for (int64_t i = 0; i < ng; ++i) block(rows[i], kv_head(g0 + i), b, std::min(j1, b + kStripe), HS);
+        }
+      }
+    }, threads ? 1 : n_tiles * n_split);
+  }
 
   // The final max and sum of the last token's rows (for probs_last), per head.
   std::vector<float> Mh(size_t(probs_last ? NH : 0)), Lh(size_t(probs_last ? NH : 0));
-  if (n_split > 1) {  // T = 1: one tile, R = group rows per unit
-    for (int64_t g = 0; g < NKV; ++g)
-      for (int64_t hh = 0; hh < group; ++hh) {
+  for (int64_t u = 0; u < units; u += n_split) {  // split 0 of each (tile, g)
+    const int64_t g = (u / n_split) % NKV, t0 = tile_of(u) * Tq, t1 = std::min(T, t0 + Tq);
+    int r = 0;
+    for (int64_t t = t0; t < t1; ++t)
+      for (int64_t hh = 0; hh < group; ++hh, ++r) {
         const int64_t h = g * group + hh;
-        float M = -std::numeric_limits<float>::infinity();
-        for (int64_t s = 0; s < n_split; ++s) {
-          const float* ms = state + (g * n_split + s) * per_unit + 2 * R_max * HS;
-          M = std::max(M, ms[hh]);
+        float M = -std::numeric_limits<float>::infinity(), L = 0.0f;
+        for (int64_t s = 0; s < n_split; ++s) M = std::max(M, unit_rows(u + s).m[r]);
+        float* o = out + (t * NH + h) * HS;
+        if (n_split > 1) {
+          // Merge: M = max m_s, L = Σ l_s·e^(m_s−M), out = Σ acc_s·e^(m_s−M) / L.
+          std::fill_n(o, HS, 0.0f);
+          for (int64_t s = 0; s < n_split; ++s) {
+            const AttnRows rs = unit_rows(u + s);
+            if (rs.l[r] == 0.0f) continue;  // a split this row saw nothing of
+            const float w = std::exp(rs.m[r] - M);
+            L += rs.l[r] * w;
+            for (int64_t d = 0; d < HS; ++d) o[d] += rs.acc[r * HS + d] * w;
+          }
+          for (int64_t d = 0; d < HS; ++d) o[d] /= L;
+        } else {
+          L = unit_rows(u).l[r];
         }
-        float L = 0.0f;
-        float* o = out + h * HS;
-        std::fill_n(o, HS, 0.0f);
-        for (int64_t s = 0; s < n_split; ++s) {
-          const float* acc = state + (g * n_split + s) * per_unit + R_max * HS;
-          const float* ms = acc + R_max * HS;
-          const float* ls = ms + R_max;
-          if (ls[hh] == 0.0f) continue;  // a split this row saw nothing of
-          const float w = std::exp(ms[hh] - M);
-          L += ls[hh] * w;
-          for (int64_t d = 0; d < HS; ++d) o[d] += acc[hh * HS + d] * w;
-        }
-        for (int64_t d = 0; d < HS; ++d) o[d] /= L;
-        if (probs_last) Mh[size_t(h)] = M, Lh[size_t(h)] = L;
+        if (probs_last && t == T - 1) Mh[size_t(h)] = M, Lh[size_t(h)] = L;
       }
-  } else if (probs_last) {
-    const int64_t tile = (T - 1) / Tq, r0 = (T - 1 - tile * Tq) * group;
-    for (int64_t g = 0; g < NKV; ++g) {
-      const int64_t u = (n_tiles - 1 - tile) * NKV + g;
-      const float* ms = state + u * per_unit + 2 * R_max * HS;
-      for (int64_t hh = 0; hh < group; ++hh) {
-        Mh[size_t(g * group + hh)] = ms[r0 + hh];
-        Lh[size_t(g * group + hh)] = ms[R_max + r0 + hh];
-      }
-    }
   }
   if (!probs_last) return;
   // The clock's view: e^(s_j − M)/L, consistent with the output's own normalisation.

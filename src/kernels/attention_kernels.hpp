@@ -34,5 +34,9 @@ using AttnBlockFn = void (*)(const AttnRows& rows, const AttnKv& kv, int64_t j0,
 
 AttnBlockFn attn_block_scalar();
 AttnBlockFn attn_block_avx2();  // nullptr-free: falls back to scalar where HS % 8 != 0 inside
+// Few rows (≤ kAttnFewRows, e.g. decode's GQA group), HS % 8 == 0: reads the cache in place.
+// attn_block_avx2 hands such calls to it.
+constexpr int kAttnFewRows = 8;
+AttnBlockFn attn_block_avx2_rows();
 
 }  // namespace tock

@@ -1,0 +1,188 @@
+// The AVX2 (+FMA, F16C) online-softmax block kernel for a few query rows (decode: the query
+// heads of one token that share a kv head, GQA). It reads the cache in place, each key and value
+// vector converted once (F16C) and used for every row in registers: per block of kAttnBlock
+// positions, scores are 4 positions × RG rows of accumulators over the head (one transpose-add
+// per 4 positions), and the value sum keeps RG rows × CP 8-wide slices of the output in
+// registers, so every FMA chain is independent of the others (the FMA latency is hidden).
+// Not here: many rows (prefill tiles), where converting a block to f32 once and reusing it for
+// all rows is cheaper (attention_avx2.cpp).
+// Same arithmetic as attention_scalar.cpp up to summation order and the exp polynomial.
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/attention_kernels.hpp"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+
+#include "kernels/exp_avx2.hpp"
+
+namespace tock {
+namespace {
+
+// 8 consecutive elements of the cache at element i, as f32.
+template <bool F16>
+inline __m256 load8(const void* base, int64_t i) {
+  if constexpr (F16)
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + i)));
+  else
+    return _mm256_loadu_ps(static_cast<const float*>(base) + i);
+}
+
+// s[r·kAttnBlock + i] = q_r · K_(j+i) for i < NP (NP = 4 or 1) positions from j, RG rows.
+template <int RG, int NP, bool F16>
+inline void scores(const float* q, const AttnKv& kv, int64_t j, int64_t HS, float* s, int64_t i) {
+  __m256 a[RG][NP];
+  for (int r = 0; r < RG; ++r)
+    for (int p = 0; p < NP; ++p) a[r][p] = _mm256_setzero_ps();
+  for (int64_t d = 0; d < HS; d += 8)
+    for (int p = 0; p < NP; ++p) {
+      const __m256 k = load8<F16>(kv.k, (j + p) * kv.stride + d);
+      for (int r = 0; r < RG; ++r) a[r][p] = _mm256_fmadd_ps(k, _mm256_loadu_ps(q + r * HS + d), a[r][p]);
+    }
+  for (int r = 0; r < RG; ++r) {
+    if constexpr (NP == 4) {
+      // Lane p of the result = the sum of a[r][p]'s lanes.
+      const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a[r][0], a[r][1]), _mm256_hadd_ps(a[r][2], a[r][3]));
+      _mm_storeu_ps(s + r * kAttnBlock + i, _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
+    } else {
+      __m128 x = _mm_add_ps(_mm256_castps256_ps128(a[r][0]), _mm256_extractf128_ps(a[r][0], 1));
+      x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+      x = _mm_add_ss(x, _mm_movehdup_ps(x));
+      s[r * kAttnBlock + i] = _mm_cvtss_f32(x);
+    }
+  }
+}
+
+// acc_r[c0·8 .. (c0+CP)·8) = acc_r·corr_r + Σ_{i<n} P[r][i] · V_(j+i), RG rows.
+template <int RG, int CP, bool F16>
+inline void accumulate(float* acc, const float* P, const float* corr, const AttnKv& kv, int64_t j, int64_t n,
+                       int64_t HS, int64_t c0) {
+  __m256 a[RG][CP];
+  for (int r = 0; r < RG; ++r)
+    for (int c = 0; c < CP; ++c)
+      a[r][c] = _mm256_mul_ps(_mm256_loadu_ps(acc + r * HS + (c0 + c) * 8), _mm256_set1_ps(corr[r]));
+  for (int64_t i = 0; i < n; ++i) {
+    __m256 p[RG];
+    for (int r = 0; r < RG; ++r) p[r] = _mm256_broadcast_ss(P + r * kAttnBlock + i);
+    for (int c = 0; c < CP; ++c) {
+      const __m256 v = load8<F16>(kv.v, (j + i) * kv.stride + (c0 + c) * 8);
+      for (int r = 0; r < RG; ++r) a[r][c] = _mm256_fmadd_ps(v, p[r], a[r][c]);
+    }
+  }
+  for (int r = 0; r < RG; ++r)
+    for (int c = 0; c < CP; ++c) _mm256_storeu_ps(acc + r * HS + (c0 + c) * 8, a[r][c]);
+}
+
+// Asks for positions [j0, j1)'s keys and values of this kv head ahead of use: a head's rows are
+// strided (stride·elem bytes apart, HS·elem used), which the hardware prefetchers follow poorly.
+template <bool F16>
+inline void prefetch_rows(const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
+  constexpr int64_t elem = F16 ? 2 : 4;
+  const int64_t used = HS * elem, step = kv.stride * elem;
+  const char* k = static_cast<const char*>(kv.k) + j0 * step;
+  const char* v = static_cast<const char*>(kv.v) + j0 * step;
+  for (int64_t j = j0; j < j1; ++j, k += step, v += step) {
+    for (int64_t b = 0; b < used; b += 64) _mm_prefetch(k + b, _MM_HINT_T0), _mm_prefetch(v + b, _MM_HINT_T0);
+    _mm_prefetch(k + used - 1, _MM_HINT_T0), _mm_prefetch(v + used - 1, _MM_HINT_T0);
+  }
+}
+
+// How far ahead (positions) to prefetch: two blocks, ~2 µs of work at decode.
+constexpr int64_t kPrefetchAhead = 2 * kAttnBlock;
+
+// Output slices per pass: RG·CP accumulators + RG broadcasts + 1 value ≤ 16 registers.
+template <int RG>
+constexpr int kSlices = RG == 1 ? 8 : RG == 2 ? 4 : RG == 3 ? 4 : 2;
+
+// rows r0 .. r0+RG of `rows`, positions [j0, j1). HS % 8 == 0, RG ≤ 4.
+template <int RG, bool F16>
+void block_rows(const AttnRows& rows, int r0, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
+  constexpr int CP = kSlices<RG>;
+  alignas(32) float s[RG * kAttnBlock];
+  float corr[RG];
+  const float* q = rows.q + r0 * HS;
+  float* acc = rows.acc + r0 * HS;
+  const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
+  for (int64_t b0 = j0; b0 < j1; b0 += kAttnBlock) {
+    const int64_t b1 = b0 + kAttnBlock < j1 ? b0 + kAttnBlock : j1;
+    int64_t ne[RG], n = 0;  // positions row r sees in this block; the most of them
+    for (int r = 0; r < RG; ++r) {
+      const int64_t lim = rows.limit[r0 + r];
+      ne[r] = (b1 < lim ? b1 : lim) - b0;
+      n = ne[r] > n ? ne[r] : n;
+    }
+    if (n <= 0) continue;
+    if (r0 == 0) {  // the first row group reads the block first
+      const int64_t p0 = b0 + kPrefetchAhead, p1 = p0 + kAttnBlock < j1 ? p0 + kAttnBlock : j1;
+      if (b0 == j0) prefetch_rows<F16>(kv, b0 + kAttnBlock, p0 < j1 ? p0 : j1, HS);
+      prefetch_rows<F16>(kv, p0, p1, HS);
+    }
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) scores<RG, 4, F16>(q, kv, b0 + i, HS, s, i);
+    for (; i < n; ++i) scores<RG, 1, F16>(q, kv, b0 + i, HS, s, i);
+    // p_i = e^(s_i − mx) for i < ne[r], else 0; the old state is rescaled by e^(m − mx).
+    for (int r = 0; r < RG; ++r) {
+      float* sr = s + r * kAttnBlock;
+      const int R = r0 + r;
+      if (ne[r] <= 0) {  // this row sees none of the block: state untouched
+        for (i = 0; i < n; ++i) sr[i] = 0.0f;
+        corr[r] = 1.0f;
+        continue;
+      }
+      float mx = rows.m[R];
+      for (i = 0; i < ne[r]; ++i) mx = sr[i] > mx ? sr[i] : mx;
+      const __m256 mxv = _mm256_set1_ps(mx), nev = _mm256_set1_ps(float(ne[r]));
+      __m256 lsum = _mm256_setzero_ps();
+      for (i = 0; i < n; i += 8) {
+        // Lanes past n hold stale values: the mask zeroes them (and i ≥ ne[r]).
+        const __m256 live = _mm256_cmp_ps(_mm256_add_ps(lane, _mm256_set1_ps(float(i))), nev, _CMP_LT_OQ);
+        const __m256 x = _mm256_blendv_ps(_mm256_set1_ps(-87.0f), _mm256_sub_ps(_mm256_load_ps(sr + i), mxv), live);
+        const __m256 p = _mm256_and_ps(exp_nonpositive(x), live);
+        _mm256_store_ps(sr + i, p);
+        lsum = _mm256_add_ps(lsum, p);
+      }
+      __m128 x = _mm_add_ps(_mm256_castps256_ps128(lsum), _mm256_extractf128_ps(lsum, 1));
+      x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+      x = _mm_add_ss(x, _mm_movehdup_ps(x));
+      corr[r] = rows.m[R] == -INFINITY ? 0.0f : rows.m[R] == mx ? 1.0f : std::exp(rows.m[R] - mx);
+      rows.l[R] = rows.l[R] * corr[r] + _mm_cvtss_f32(x);
+      rows.m[R] = mx;
+    }
+    const int64_t nc = HS / 8;
+    int64_t c0 = 0;
+    for (; c0 + CP <= nc; c0 += CP) accumulate<RG, CP, F16>(acc, s, corr, kv, b0, n, HS, c0);
+    for (; c0 < nc; ++c0) accumulate<RG, 1, F16>(acc, s, corr, kv, b0, n, HS, c0);
+  }
+}
+
+template <bool F16>
+void block_few(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
+  // Row groups of up to 4 (3 + 3 for 6 rows would also do; 4 + 2 keeps the code small).
+  int r0 = 0;
+  for (; r0 + 4 <= rows.R; r0 += 4) block_rows<4, F16>(rows, r0, kv, j0, j1, HS);
+  switch (rows.R - r0) {
+    case 3: block_rows<3, F16>(rows, r0, kv, j0, j1, HS); break;
+    case 2: block_rows<2, F16>(rows, r0, kv, j0, j1, HS); break;
+    case 1: block_rows<1, F16>(rows, r0, kv, j0, j1, HS); break;
+    default: break;
+  }
+}
+
+void block_avx2_rows(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
+  if (kv.type == DType::F16) block_few<true>(rows, kv, j0, j1, HS);
+  else block_few<false>(rows, kv, j0, j1, HS);
+}
+
+}  // namespace
+}  // namespace tock
+
+#pragma GCC pop_options
+
+namespace tock {
+
+AttnBlockFn attn_block_avx2_rows() { return block_avx2_rows; }
+
+}  // namespace tock
