@@ -98,6 +98,23 @@ TEST(Attention, PrefillIsCausalOverTilesAndAfterAPrefix) {
   }
 }
 
+// Decode over GQA ratios 1, 3, 4, 5 and 7 (the SIMD kernel takes rows in groups of up to 4: 3,
+// 4, 4+1, 4+3 rows), head sizes 64 and odd multiples of 8, at depths around block edges.
+TEST(Attention, DecodeGqaRatiosHeadSizesAndOddDepths) {
+  struct Heads { int64_t NH, NKV; };
+  uint32_t seed = 100;
+  for (int64_t p0 : {1, 31, 33, 1000, 1025})
+    for (Heads h : {Heads{3, 3}, Heads{9, 3}, Heads{8, 2}, Heads{10, 2}, Heads{7, 1}})
+      for (int64_t HS : {64, 40, 24}) check_case({1, p0, h.NH, h.NKV, HS}, seed % 2 == 0, seed), ++seed;
+}
+
+// Two or three tokens: rows with different causal windows in one few-rows call.
+TEST(Attention, ShortPromptsMaskEachTokensRows) {
+  check_case({2, 0, 6, 2, 24}, true, 60);   // 6 rows: token 0 sees 1 position, token 1 two
+  check_case({3, 30, 4, 2, 64}, false, 61);  // windows 31, 32, 33 across a block edge
+  check_case({3, 62, 12, 2, 8}, true, 62);  // 18 rows: the block-converting kernel
+}
+
 // A few tokens after a deep prefix (a short prompt turn, speculative tokens): too few tiles for
 // the threads, so positions are split and every token's rows merged, not only the first's.
 TEST(Attention, FewTokensAfterADeepPrefixMergeEveryToken) {
