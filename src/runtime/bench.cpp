@@ -119,11 +119,12 @@ std::vector<BenchSeries> run_bench(Model& model, const Tokenizer& tok, const Ben
         s.tok_per_s.push_back(double(s.tokens) / sec);
       } else {
         if (s.depth == 0) sess.feed(std::vector<int32_t>{tokens.front()}, p.prefill_chunk);
-        gen.max_tokens = s.tokens;
+        // tg N times N forward passes (as llama-bench): generate() runs none after its last token.
+        gen.max_tokens = s.tokens + 1;
         if (s.clock_on) clock::start();
         const GenerationStats st = sess.generate(gen, [](std::string_view) { return true; });
         if (s.clock_on) clock::stop();
-        s.tok_per_s.push_back(double(st.generated_tokens()) / st.generate_seconds);
+        s.tok_per_s.push_back(double(st.generated_tokens() - 1) / st.generate_seconds);
       }
     }
   }

@@ -1,5 +1,7 @@
 #include "runtime/chat.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "io/gguf.hpp"
 
@@ -63,12 +65,15 @@ GenerationStats ChatSession::reply(const std::string& user, const GenerateParams
   }
   fed_ += delta;
   GenerationStats stats = session_.generate(params, on_text, cancelled);
-  // The cache holds the reply's tokens up to the last one sampled (which was never processed);
-  // their text is what the template will render as the assistant's message.
+  // The cache holds the reply's tokens up to the last one sampled (which was never processed).
+  // The reply is those tokens, and at the length limit the last one too (a real token, not an
+  // end marker): its text is not in `fed_`, so the next turn's delta feeds it.
   const std::vector<int32_t> kept(stats.tokens.begin(), stats.tokens.begin() + stats.tokens_in_cache);
-  const std::string reply_text = session_.tokenizer().decode(kept);
-  fed_ += reply_text;
-  messages_.push_back({"assistant", reply_text});
+  fed_ += session_.tokenizer().decode(kept);
+  const size_t n_reply = std::min(stats.tokens.size(), size_t(stats.tokens_in_cache) +
+                                                           (stats.stop == StopReason::length ? 1 : 0));
+  const std::vector<int32_t> reply(stats.tokens.begin(), stats.tokens.begin() + std::ptrdiff_t(n_reply));
+  messages_.push_back({"assistant", session_.tokenizer().decode(reply)});
   return stats;
 }
 

@@ -103,6 +103,8 @@ GenerationStats Session::generate(const GenerateParams& params,
     if (stops.stopped()) { stats.stop = StopReason::stop_string; break; }
     if (!keep_going) { stats.stop = StopReason::cancelled; break; }
     if (n_past_ >= cache_.max_positions()) { stats.stop = StopReason::context_full; break; }
+    // The last token allowed: no forward pass for it, its logits would never be used.
+    if (params.max_tokens >= 0 && i + 1 >= params.max_tokens) break;
     // The next tick: process the sampled token to get the next position's logits.
     clock::begin_tick(clock::Phase::decode, 1, n_past_);
     Batch batch;
@@ -112,7 +114,7 @@ GenerationStats Session::generate(const GenerateParams& params,
     ++tokens_processed_;
     ++stats.tokens_in_cache;
   }
-  clock::end_tick(n_past_, n_past_ * cache_.bytes_per_position());  // a forward pass never sampled
+  clock::end_tick(n_past_, n_past_ * cache_.bytes_per_position());  // closes a tick left open, if any
   if (stats.stop != StopReason::stop_string) emit(stops.push(decoder.flush()) + stops.flush());
   stats.generate_seconds = seconds_since(t0);
   return stats;
