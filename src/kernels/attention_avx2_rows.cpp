@@ -37,11 +37,14 @@ inline void scores(const float* q, const AttnKv& kv, int64_t j, int64_t HS, floa
   __m256 a[RG][NP];
   for (int r = 0; r < RG; ++r)
     for (int p = 0; p < NP; ++p) a[r][p] = _mm256_setzero_ps();
-  for (int64_t d = 0; d < HS; d += 8)
+  for (int64_t d = 0; d < HS; d += 8) {
+    __m256 qv[RG];  // in registers for the NP positions (not reloaded per FMA: loads are the limit)
+    for (int r = 0; r < RG; ++r) qv[r] = _mm256_loadu_ps(q + r * HS + d);
     for (int p = 0; p < NP; ++p) {
       const __m256 k = load8<F16>(kv.k, (j + p) * kv.stride + d);
-      for (int r = 0; r < RG; ++r) a[r][p] = _mm256_fmadd_ps(k, _mm256_loadu_ps(q + r * HS + d), a[r][p]);
+      for (int r = 0; r < RG; ++r) a[r][p] = _mm256_fmadd_ps(k, qv[r], a[r][p]);
     }
+  }
   for (int r = 0; r < RG; ++r) {
     if constexpr (NP == 4) {
       // Lane p of the result = the sum of a[r][p]'s lanes.
@@ -132,8 +135,12 @@ void block_rows(const AttnRows& rows, int r0, const AttnKv& kv, int64_t j0, int6
         corr[r] = 1.0f;
         continue;
       }
-      float mx = rows.m[R];
-      for (i = 0; i < ne[r]; ++i) mx = sr[i] > mx ? sr[i] : mx;
+      __m256 mv = _mm256_set1_ps(rows.m[R]);
+      for (i = 0; i + 8 <= ne[r]; i += 8) mv = _mm256_max_ps(mv, _mm256_load_ps(sr + i));
+      __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
+      m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+      float mx = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+      for (; i < ne[r]; ++i) mx = sr[i] > mx ? sr[i] : mx;
       const __m256 mxv = _mm256_set1_ps(mx), nev = _mm256_set1_ps(float(ne[r]));
       __m256 lsum = _mm256_setzero_ps();
       for (i = 0; i < n; i += 8) {
