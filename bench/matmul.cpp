@@ -2,7 +2,9 @@
 // and T (1 = decode matvec, 128/512 = prefill). Prints median ms, GFLOP/s (2·T·K·N per call)
 // and weight GB/s (weight bytes per call / time), plus the thread pool's per-call overhead.
 //   bench_matmul [--types Q4_1,Q8_0,...] [--T 1,128,512] [--threads 1,2] [--isa scalar|avx2|avx512]
-//                [--shapes 576x576,576x1536,...] [--min-ms 200]
+//                [--shapes 576x576,576x1536,...] [--min-ms 200] [--gemm 1]
+// --gemm 1 sends every T (also below matmul's kGemmMinRows) through the GEMM entry (gemm.hpp)
+// where it takes the type: to see where the GEMM starts to beat the row kernels.
 // "cpu ms" is process CPU time per call (mean over the timed calls; spin-waiting workers count),
 // the fairer figure on a shared machine. A call's time includes quantizing x to 16-bit blocks
 // (quantize_activations.hpp) for quantized weights, as in the model. Machines are noisy: alternate two binaries and compare medians.
@@ -21,6 +23,7 @@
 #include "core/error.hpp"
 #include "core/float16.hpp"
 #include "core/thread_pool.hpp"
+#include "kernels/gemm.hpp"
 #include "kernels/matmul.hpp"
 
 namespace {
@@ -101,6 +104,7 @@ int main(int argc, char** argv) try {
   std::vector<std::string> shapes = {"576x576", "576x1536", "1536x576", "576x49152"};
   tock::Isa isa = tock::active_isa();
   double min_ms = 200;
+  bool force_gemm = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--types") types = split(value);
@@ -109,6 +113,7 @@ int main(int argc, char** argv) try {
     else if (flag == "--shapes") shapes = split(value);
     else if (flag == "--isa") isa = tock::parse_isa(value);
     else if (flag == "--min-ms") min_ms = std::stod(value);
+    else if (flag == "--gemm") force_gemm = value == "1";
     else tock::fail("unknown flag ", flag);
   }
   std::printf("isa %s (detected %s), hardware threads %u\n", std::string(tock::isa_name(isa)).c_str(),
@@ -137,7 +142,10 @@ int main(int argc, char** argv) try {
         for (auto& v : x) v = float(int(rng() % 2001) - 1000) * 1e-3f;
         for (const auto& th : threads) {
           tock::set_thread_count(std::stoi(th));
-          const double s = median_seconds([&] { tock::matmul_isa(isa, W, x.data(), y.data(), T); }, min_ms);
+          const double s = median_seconds([&] {
+            if (!(force_gemm && tock::gemm(isa, W, x.data(), y.data(), T)))
+              tock::matmul_isa(isa, W, x.data(), y.data(), T);
+          }, min_ms);
           std::printf("%-6s %-10s %5lld %3s %10.4f %10.1f %10.1f %10.4f %12.1f\n", type_name.c_str(),
                       shape.c_str(), (long long)T, th.c_str(), s * 1e3, 2.0 * double(T * K * N) / s * 1e-9,
                       double(w.size()) / s * 1e-9, g_cpu_per_call * 1e3,

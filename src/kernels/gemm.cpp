@@ -40,6 +40,7 @@ bool gemm(Isa isa, const TensorView& W, const float* x, float* y, int64_t T) {
   const BlockQ16_32* act = quantize_rows_q16_32(x, T, K);
   const size_t row_bytes = W.row_bytes();
   const auto* w = static_cast<const uint8_t*>(W.data);
+  const bool avx2_pack = isa == Isa::Avx2 && R == 16;  // the AVX-512 path keeps pack_q_panel
   auto rows_of = [&](int64_t p) { return int(N - p * R < R ? N - p * R : R); };
 
   // Panels go in chunks of about kChunkBytes of codes (kept in L2): each chunk is decoded once,
@@ -62,9 +63,12 @@ bool gemm(Isa isa, const TensorView& W, const float* x, float* y, int64_t T) {
       for (int64_t p = c0; p < c1; ++p) {
         const int64_t n0 = p * R;
         const size_t i = size_t(p - c0);
-        pack_q_panel(W.type, w + size_t(n0) * row_bytes, row_bytes, rows_of(p), R, K, CodeLayout::Pairs16,
-                     buf.codes.data() + i * panel_codes, buf.d.data() + i * panel_scales,
-                     buf.m.data() + i * panel_scales);
+        int16_t* codes = buf.codes.data() + i * panel_codes;
+        float* d = buf.d.data() + i * panel_scales;
+        float* m = buf.m.data() + i * panel_scales;
+        const uint8_t* wp = w + size_t(n0) * row_bytes;
+        if (!(avx2_pack && pack_q_panel16_avx2(W.type, wp, row_bytes, rows_of(p), K, codes, d, m)))
+          pack_q_panel(W.type, wp, row_bytes, rows_of(p), R, K, CodeLayout::Pairs16, codes, d, m);
       }
       for (int64_t t0 = 0; t0 < T; t0 += k.tile) {
         const int nt = int(T - t0 < k.tile ? T - t0 : k.tile);

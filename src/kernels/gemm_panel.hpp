@@ -32,4 +32,10 @@ constexpr int kMaxPanelRows = 16;
 void pack_q_panel(DType t, const uint8_t* w, size_t row_bytes, int rows, int R, int64_t K,
                   CodeLayout layout, void* codes, float* d, float* m);
 
+// AVX2 only (gemm_panel_avx2.cpp; call where the CPU has AVX2): the same Pairs16 panel of
+// R = 16 rows as pack_q_panel, bit for bit, for Q4_0, Q4_1 and Q8_0. Returns false (having
+// done nothing) for other types.
+bool pack_q_panel16_avx2(DType t, const uint8_t* w, size_t row_bytes, int rows, int64_t K, int16_t* codes,
+                         float* d, float* m);
+
 }  // namespace tock

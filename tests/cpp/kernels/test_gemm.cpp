@@ -7,6 +7,7 @@
 // scalar kernels, so only f32 rounding differs (≤ 1e-5 of Σ|w̃·x̃| per output).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "core/cpu_features.hpp"
 #include "core/thread_pool.hpp"
 #include "kernels/dequant.hpp"
+#include "kernels/gemm.hpp"
 #include "kernels/gemm_panel.hpp"
 #include "kernels/matmul.hpp"
 #include "matmul_test_data.hpp"
@@ -93,6 +95,33 @@ TEST_P(GemmType, PanelsHoldTheDequantizedWeights) {
   }
 }
 
+// The GEMM entry itself (gemm.hpp) below matmul's kGemmMinRows, for serving's small batches
+// (T = 1..15), and with K so long that each chunk of decoded panels holds a single panel (many
+// chunks per thread): against the scalar row kernels, like the test above.
+TEST_P(GemmType, SmallBatchesAndLongRowsMatchScalar) {
+  const DType type = GetParam();
+  const bool k_quant = dtype_info(type).block_size == 256;
+  std::mt19937 rng(777 + uint32_t(type));
+  struct Case { int64_t K, N, T; };
+  std::vector<Case> cases;
+  for (int64_t T = 1; T <= 15; ++T) cases.push_back({k_quant ? 256 : 96, T % 2 ? 37 : 19, T});
+  cases.push_back({k_quant ? 6144 : 6208, 41, 7});  // 192-194 blocks: one 16-row panel per chunk
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::Message() << dtype_name(type) << " K=" << c.K << " N=" << c.N << " T=" << c.T);
+    const auto w = random_weights(type, c.K, c.N, rng);
+    const TensorView W = view(type, c.K, c.N, w);
+    const auto x = random_x(c.T * c.K, rng);
+    const auto scale = abs_scale(W, round_trip(type, x, c.K), c.T);
+    std::vector<float> scalar(size_t(c.T * c.N), NAN);
+    matmul_isa(Isa::Scalar, W, x.data(), scalar.data(), c.T);
+    for (Isa isa : isas_here()) {
+      std::vector<float> fast(size_t(c.T * c.N), NAN);
+      if (!gemm(isa, W, x.data(), fast.data(), c.T)) continue;  // no GEMM kernel at this level
+      EXPECT_LE(max_rel(fast, scalar, scale), 1e-5) << isa_name(isa);
+    }
+  }
+}
+
 TEST_P(GemmType, ThreadedEqualsSingleThreadedBitForBit) {
   const DType type = GetParam();
   expect_threaded_equals_single_threaded(type, dtype_info(type).block_size == 256 ? 512 : 160, 203, 37, 77);
@@ -102,6 +131,38 @@ TEST_P(GemmType, ThreadedEqualsSingleThreadedBitForBit) {
 // activation into a signed high and an unsigned low byte; see matmul_test_data.hpp.
 TEST_P(GemmType, ExtremeCodesDoNotOverflow) {
   expect_extreme_codes_match_reference(GetParam(), 512, 19, 21);
+}
+
+// The AVX2 panel decoder writes the very bytes pack_q_panel writes (16 rows, Pairs16), for
+// full and partial panels; types it does not take are refused untouched.
+TEST_P(GemmType, Avx2PanelDecoderEqualsPortableBitForBit) {
+  if (int(detected_isa()) < int(Isa::Avx2)) GTEST_SKIP() << "no AVX2 here";
+  const DType type = GetParam();
+  const bool taken = type == DType::Q4_0 || type == DType::Q4_1 || type == DType::Q8_0;
+  std::mt19937 rng(99);
+  for (int64_t K : {32, 160}) {
+    if (K % dtype_info(type).block_size) continue;
+    for (int rows : {16, 13, 1}) {
+      SCOPED_TRACE(::testing::Message() << "K=" << K << " rows=" << rows);
+      const int64_t nb = K / 32;
+      const auto w = random_weights(type, K, rows, rng);
+      const TensorView W = view(type, K, rows, w);
+      std::vector<int16_t> c_ref(size_t(nb * 32 * 16), 99), c_fast(size_t(nb * 32 * 16), 99);
+      std::vector<float> d_ref(size_t(nb * 16), 9.0f), m_ref(d_ref), d_fast(d_ref), m_fast(d_ref);
+      pack_q_panel(type, w.data(), W.row_bytes(), rows, 16, K, CodeLayout::Pairs16, c_ref.data(), d_ref.data(),
+                   m_ref.data());
+      const bool did = pack_q_panel16_avx2(type, w.data(), W.row_bytes(), rows, K, c_fast.data(), d_fast.data(),
+                                           m_fast.data());
+      EXPECT_EQ(did, taken);
+      if (!did) {
+        EXPECT_TRUE(std::all_of(c_fast.begin(), c_fast.end(), [](int16_t c) { return c == 99; }));
+        continue;
+      }
+      EXPECT_EQ(std::memcmp(c_ref.data(), c_fast.data(), c_ref.size() * 2), 0);
+      EXPECT_EQ(std::memcmp(d_ref.data(), d_fast.data(), d_ref.size() * 4), 0);
+      EXPECT_EQ(std::memcmp(m_ref.data(), m_fast.data(), m_ref.size() * 4), 0);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(QuantTypes, GemmType,
