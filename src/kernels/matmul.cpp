@@ -24,7 +24,7 @@ constexpr int64_t kRowChunk = 16;  // weight rows kept in L1 while the T tiles p
 constexpr int64_t kRowBlock = 16;  // activation rows kept in L1 while a thread's weight rows pass
 // From this many activation rows on, decoding each weight panel once and reusing it (gemm.hpp)
 // beats re-decoding each weight row per tile of kMaxRows rows.
-constexpr int64_t kGemmMinRows = 16;  // measured: equal at 16, GEMM 1.4-1.8x at 128 (AVX2)
+constexpr int64_t kGemmMinRows = 6;  // AVX2, Q4_1: GEMM 1.3-1.8x at 4-8 rows, rows faster at 2; Q8_0 even at 5-8 (bench_matmul --gemm 1)
 
 RowKernel row_kernel(DType t, Isa isa) {
   if (isa != Isa::Scalar) {  // K-quants: matmul_kquant_*.cpp
