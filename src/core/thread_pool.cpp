@@ -112,6 +112,7 @@ void ThreadPool::run(int64_t n, int64_t grain, RangeFn fn, void* ctx) {
   if (n <= 0) return;
   if (grain < 1) grain = 1;
   if (t_inside_pool || n_threads_ == 1 || n <= grain) {
+    if (!t_inside_pool) n_inline_.fetch_add(1, std::memory_order_relaxed);  // nested: not counted
     fn(ctx, 0, n);
     return;
   }
@@ -134,9 +135,17 @@ void ThreadPool::run(int64_t n, int64_t grain, RangeFn fn, void* ctx) {
   generation_.store(g, std::memory_order_seq_cst);
   generation_.notify_all();
   run_chunks(job);
-  // Wait for chunks other threads claimed, not for every worker to check in.
-  for (int i = 0; job.done.load(std::memory_order_acquire) != n; ++i) {
-    if (i < 4096) TOCK_PAUSE(); else std::this_thread::yield();
+  n_jobs_.fetch_add(1, std::memory_order_relaxed);
+  // Wait for chunks other threads claimed, not for every worker to check in. The clock is read
+  // only when there is a wait, so a balanced call costs nothing extra.
+  if (job.done.load(std::memory_order_acquire) != n) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; job.done.load(std::memory_order_acquire) != n; ++i) {
+      if (i < 4096) TOCK_PAUSE(); else std::this_thread::yield();
+    }
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    wait_ns_.fetch_add(uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count()),
+                       std::memory_order_relaxed);
   }
   if (job.error) std::rethrow_exception(std::exchange(job.error, nullptr));
 }

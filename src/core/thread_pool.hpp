@@ -1,7 +1,9 @@
 // A small persistent thread pool: the one piece of global mutable state Tock allows.
 // parallel_for splits [0, n) into chunks run by the workers and the calling thread; workers
 // spin briefly between calls (decode issues ~200 calls per token) and then sleep on a futex.
-// No allocation per call. Not here: task graphs, futures, work stealing.
+// No allocation per call. It counts its own synchronisation cost (stats()): how many calls went
+// to the workers and how long the caller waited at the end of them for chunks other threads held.
+// Not here: task graphs, futures, work stealing.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -14,6 +16,14 @@
 
 namespace tock {
 
+// Totals since the pool was created (read by `tock bench`: per-token figures are differences).
+struct PoolStats {
+  uint64_t jobs = 0;          // parallel_for calls handed to the workers
+  uint64_t inline_calls = 0;  // calls the caller ran alone (1 thread, or n <= grain); nested ones
+                              // (from inside a chunk) are not counted
+  uint64_t wait_ns = 0;       // caller's time at the barrier: own chunks done, others' still running
+};
+
 class ThreadPool {
  public:
   explicit ThreadPool(int n_threads);  // n_threads counts the caller: 1 = no workers
@@ -22,6 +32,10 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int size() const { return n_threads_; }
+  PoolStats stats() const {
+    return {n_jobs_.load(std::memory_order_relaxed), n_inline_.load(std::memory_order_relaxed),
+            wait_ns_.load(std::memory_order_relaxed)};
+  }
   // Stops the workers and starts n_threads - 1 new ones. Not while a parallel_for runs.
   void resize(int n_threads);
 
@@ -61,6 +75,8 @@ class ThreadPool {
   alignas(64) std::atomic<uint32_t> generation_{0};  // bumped (seq_cst) to post a job
   std::atomic<bool> stopping_{false};
   std::mutex error_mutex_;
+  // Written by the dispatching thread only; atomics so stats() may read them from anywhere.
+  std::atomic<uint64_t> n_jobs_{0}, n_inline_{0}, wait_ns_{0};
 };
 
 // The process-wide pool, created on first use with TOCK_THREADS or hardware_concurrency.

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "core/thread_pool.hpp"
@@ -50,6 +52,52 @@ TEST(ThreadPool, NestedCallsRunInlineAndCoverTheirRange) {
       });
   });
   for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+}
+
+TEST(ThreadPool, StatsCountJobsAndInlineCalls) {
+  ThreadPool pool(2);
+  const PoolStats s0 = pool.stats();
+  pool.parallel_for(64, [](int64_t, int64_t) {}, 4);  // to the workers
+  pool.parallel_for(3, [](int64_t, int64_t) {}, 8);   // n <= grain: inline
+  pool.parallel_for(16, [&](int64_t, int64_t) {       // to the workers; the nested calls inline,
+    pool.parallel_for(40, [](int64_t, int64_t) {});   // not counted
+  }, 8);
+  const PoolStats s1 = pool.stats();
+  EXPECT_EQ(s1.jobs - s0.jobs, 2u);
+  EXPECT_EQ(s1.inline_calls - s0.inline_calls, 1u);
+  ThreadPool one(1);
+  one.parallel_for(100, [](int64_t, int64_t) {});
+  EXPECT_EQ(one.stats().jobs, 0u);
+  EXPECT_EQ(one.stats().inline_calls, 1u);
+  EXPECT_EQ(one.stats().wait_ns, 0u);
+}
+
+TEST(ThreadPool, CallerWaitingForAWorkerIsTimed) {
+  // Two chunks: the caller's returns once a worker has started the other, which sleeps 30 ms;
+  // so the caller waits at the barrier for most of that sleep. (If the caller took both chunks,
+  // no worker ran: its second chunk gives up after 1 s and the call is tried again.)
+  ThreadPool pool(2);
+  const auto caller = std::this_thread::get_id();
+  bool seen = false;
+  for (int attempt = 0; attempt < 5 && !seen; ++attempt) {
+    const PoolStats s0 = pool.stats();
+    std::atomic<bool> worker_started{false};
+    pool.parallel_for(2, [&](int64_t, int64_t) {
+      if (std::this_thread::get_id() != caller) {
+        worker_started = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        return;
+      }
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      while (!worker_started && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+    });
+    if (worker_started) {
+      seen = true;
+      EXPECT_GE(pool.stats().wait_ns - s0.wait_ns, 20'000'000u);
+      EXPECT_LE(pool.stats().wait_ns - s0.wait_ns, 2'000'000'000u);
+    }
+  }
+  EXPECT_TRUE(seen) << "no worker took a chunk in 5 calls";
 }
 
 TEST(ThreadPool, ManyBackToBackCallsAllComplete) {
