@@ -29,6 +29,7 @@ bool has_min(DType t) {
 
 bool gemm(Isa isa, const TensorView& W, const float* x, float* y, int64_t T) {
   if (isa == Isa::Scalar) return false;
+  if (isa == Isa::Avx2 && gemm_float_avx2(W, x, y, T)) return true;  // F16, BF16, F32
   if (!gemm_q_type(W.type)) return false;
   if (isa == Isa::Avx512 && amx_active() && gemm_amx(W, x, y, T)) return true;
   const GemmKernel k = isa == Isa::Avx512 ? gemm_kernel_avx512() : gemm_kernel_avx2();

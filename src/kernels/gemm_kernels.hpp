@@ -28,6 +28,10 @@ struct GemmKernel {
 GemmKernel gemm_kernel_avx2();    // R = 16, 6 rows per call, vpmaddwd
 GemmKernel gemm_kernel_avx512();  // R = 16, 8 rows per call, vpdpwssd (AVX-512 VNNI)
 
+// Float weights (F16, BF16, F32) at the Avx2 level (gemm_float.cpp): the packed f32 sgemm on
+// W converted a chunk of rows at a time. Returns false (having done nothing) for other types.
+bool gemm_float_avx2(const TensorView& W, const float* x, float* y, int64_t T);
+
 // The AMX int8 path (amx_gemm.cpp): the whole matmul for a quantized W, T > 1. Returns false
 // (having done nothing) when W's type has no panel decoder or AMX is not usable here.
 bool gemm_amx(const TensorView& W, const float* x, float* y, int64_t T);

@@ -17,8 +17,7 @@
 namespace tock {
 
 // True when the weight type has a panel decoder (the GEMM path can take it): 32-block integer
-// codes with per-block d, m. Float weights stay on the row kernels (f32 FMA), which the
-// panel layout did not beat here.
+// codes with per-block d, m. Float weights take the f32 sgemm instead (gemm_float.cpp).
 bool gemm_q_type(DType t);
 
 enum class CodeLayout { Pairs16, Quads8 };
