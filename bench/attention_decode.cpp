@@ -4,8 +4,9 @@
 // do (at depth 1024 the 30 layers' caches are ~24 MB: they do not stay in cache beside ~100 MB
 // of weights). Prints per token: wall µs (median and best) and process CPU µs (spin-waiting
 // workers count), and the cache GB/s that wall time implies.
+// --prefill T instead times a T-token prompt (positions 0..T−1, causal) per layer.
 //   bench_attention_decode [--depths 0,1024,4096] [--threads 1,2] [--isa scalar|avx2] [--tokens 40]
-//                          [--layers 30] [--no-evict]
+//                          [--layers 30] [--no-evict] [--prefill 512]
 // Machines are noisy: alternate two binaries and compare medians. Numbers only; never a test.
 #include <algorithm>
 #include <chrono>
@@ -48,7 +49,7 @@ double cpu_seconds() {
 int main(int argc, char** argv) try {
   std::vector<int64_t> depths{0, 1024, 4096}, threads{tock::thread_count()};
   tock::Isa isa = tock::active_isa();
-  int64_t tokens = 40, n_layer = 30;
+  int64_t tokens = 40, n_layer = 30, prefill = 0;
   bool evict = true;
   constexpr int64_t NH = 9, NKV = 3, HS = 64;
   for (int i = 1; i < argc; ++i) {
@@ -62,9 +63,11 @@ int main(int argc, char** argv) try {
     else if (a == "--tokens") tokens = std::stoll(next());
     else if (a == "--layers") n_layer = std::stoll(next());
     else if (a == "--no-evict") evict = false;
+    else if (a == "--prefill") prefill = std::stoll(next());
     else if (a == "--isa") isa = tock::parse_isa(next());
     else tock::fail("bench_attention_decode: unknown flag '", a, "'");
   }
+  if (prefill > 0) depths = {prefill - 1};  // the last token's position
   const int64_t max_depth = *std::max_element(depths.begin(), depths.end());
   const int64_t row = NKV * HS, n_pos = max_depth + 1;
   std::mt19937 rng(7);
@@ -77,7 +80,8 @@ int main(int argc, char** argv) try {
     for (auto& x : K[size_t(l)]) x = tock::f32_to_f16(dist(rng));
     for (auto& x : V[size_t(l)]) x = tock::f32_to_f16(dist(rng));
   }
-  std::vector<float> q(static_cast<size_t>(NH * HS)), out(q.size());
+  const int64_t T = prefill > 0 ? prefill : 1;
+  std::vector<float> q(static_cast<size_t>(T * NH * HS)), out(q.size());
   for (auto& x : q) x = dist(rng);
   std::vector<float> sweep(static_cast<size_t>(evict ? 128 << 18 : 0), 1.0f);  // 128 MiB
   float sink = 0.0f;
@@ -85,6 +89,7 @@ int main(int argc, char** argv) try {
   std::printf("isa %s, %lld layers, NH %lld, NKV %lld, HS %lld, f16 cache, %s\n", std::string(tock::isa_name(isa)).c_str(),
               (long long)n_layer, (long long)NH, (long long)NKV, (long long)HS,
               evict ? "caches evicted between tokens" : "caches warm");
+  if (prefill > 0) std::printf("prefill: %lld tokens per call (depth = the last one's position)\n", (long long)T);
   std::printf("%8s %7s %12s %12s %12s %10s\n", "depth", "threads", "median us", "best us", "cpu us", "cache GB/s");
   for (int64_t t : threads) {
     tock::set_thread_count(int(t));
@@ -97,7 +102,7 @@ int main(int argc, char** argv) try {
         const auto t0 = Clock::now();
         for (int64_t l = 0; l < n_layer; ++l) {
           const tock::KvRows kv{K[size_t(l)].data(), V[size_t(l)].data(), tock::DType::F16, row};
-          tock::attention_causal_isa(isa, q.data(), 1, depth, kv, NH, NKV, HS, 0.125f, out.data());
+          tock::attention_causal_isa(isa, q.data(), T, depth + 1 - T, kv, NH, NKV, HS, 0.125f, out.data());
         }
         const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
         if (k >= 2) wall.push_back(us), cpu += (cpu_seconds() - c0) * 1e6;  // 2 warm-up tokens

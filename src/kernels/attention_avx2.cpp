@@ -66,6 +66,19 @@ inline const float* as_f32(const AttnKv& kv, const void* base, int64_t j0, int64
   return buf;
 }
 
+// acc[0 .. 8·NC) = acc·corr + Σ_{j<n} p[j]·V[j·vs ..]: NC 8-wide slices kept in registers.
+template <int NC>
+inline void accumulate(float* acc, const float* p, float corr, const float* V, int64_t vs, int64_t n) {
+  __m256 a[NC];
+  const __m256 cv = _mm256_set1_ps(corr);
+  for (int c = 0; c < NC; ++c) a[c] = _mm256_mul_ps(_mm256_loadu_ps(acc + 8 * c), cv);
+  for (int64_t j = 0; j < n; ++j) {
+    const __m256 pj = _mm256_broadcast_ss(p + j);
+    for (int c = 0; c < NC; ++c) a[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(V + j * vs + 8 * c), a[c]);
+  }
+  for (int c = 0; c < NC; ++c) _mm256_storeu_ps(acc + 8 * c, a[c]);
+}
+
 void block_avx2(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
   if (HS % 8 != 0 || HS > kMaxHead) return attn_block_scalar()(rows, kv, j0, j1, HS);
   if (rows.R <= kAttnFewRows) return attn_block_avx2_rows()(rows, kv, j0, j1, HS);
@@ -119,17 +132,12 @@ void block_avx2(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, 
       const float corr = rows.m[r] == -INFINITY ? 0.0f : std::exp(rows.m[r] - mx);
       rows.l[r] = rows.l[r] * corr + l;
       rows.m[r] = mx;
+      // acc = acc·corr + Σ_j p_j V_j, 8 output slices at a time in registers: 8 independent
+      // FMA chains (one chain per slice would wait on the FMA latency).
       float* acc = rows.acc + r * HS;
-      const __m256 cv = _mm256_set1_ps(corr);
-      for (int64_t d = 0; d < HS; d += 8) {
-        __m256 a0 = _mm256_mul_ps(_mm256_loadu_ps(acc + d), cv), a1 = _mm256_setzero_ps();
-        for (j = 0; j + 2 <= n; j += 2) {
-          a0 = _mm256_fmadd_ps(_mm256_set1_ps(s[j]), _mm256_loadu_ps(V + j * vs + d), a0);
-          a1 = _mm256_fmadd_ps(_mm256_set1_ps(s[j + 1]), _mm256_loadu_ps(V + (j + 1) * vs + d), a1);
-        }
-        if (j < n) a0 = _mm256_fmadd_ps(_mm256_set1_ps(s[j]), _mm256_loadu_ps(V + j * vs + d), a0);
-        _mm256_storeu_ps(acc + d, _mm256_add_ps(a0, a1));
-      }
+      int64_t c0 = 0;
+      for (; c0 + 64 <= HS; c0 += 64) accumulate<8>(acc + c0, s, corr, V + c0, vs, n);
+      for (; c0 < HS; c0 += 8) accumulate<1>(acc + c0, s, corr, V + c0, vs, n);
     }
   }
 }
