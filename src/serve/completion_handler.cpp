@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "serve/api_error.hpp"
+#include "serve/client_socket.hpp"
 #include "serve/openai_format.hpp"
 
 namespace tock::serve {
@@ -101,15 +102,24 @@ void handle_completion(const CompletionContext& ctx, Endpoint endpoint, const ht
     return;
   }
 
+  // Nothing is written until the reply is whole, so look at the socket for a client that left.
+  const int fd = find_connected_socket(req.remote_addr, req.remote_port, req.local_port);
+  bool gone = false;
   std::string text;
   std::vector<TokenLogprob> lps;
   Job::Update u;
   for (;;) {
-    u = job->take(milliseconds(1000));
+    u = job->take(milliseconds(250));
     text += u.text;
     lps.insert(lps.end(), std::make_move_iterator(u.logprobs.begin()), std::make_move_iterator(u.logprobs.end()));
     if (u.done) break;
+    if (!gone && fd >= 0 && peer_closed(fd)) {
+      gone = true;
+      job->cancel();  // ends at the scheduler's next tick (or at admission, when still queued)
+    }
   }
+  if (gone && u.finish == Finish::cancelled)  // nginx's 499: only the access log and metrics see it
+    throw ApiError(499, "the client closed the connection", "", "client_closed");
   if (u.finish != Finish::stop && u.finish != Finish::length) throw job_error(u, ctx.limits.timeout_s);
   res.set_content(dump_json(completion_response(r, id, text, lps, u.finish, u.timings, ctx.tok)), "application/json");
 }

@@ -251,3 +251,25 @@ def test_client_disconnect_frees_the_slot(server):
         time.sleep(0.05)
     assert server.metric("tock_cancelled_total") == cancelled0 + 1
     assert server.alive()
+
+
+def test_non_streaming_client_disconnect_frees_the_slot(server):
+    """Nothing is written to a non-streamed request until it ends: the server polls its socket."""
+    cancelled0 = server.metric("tock_cancelled_total")
+    generated0 = server.metric("tock_generated_tokens_total")
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    body = json.dumps({"prompt": "Once upon a time", "max_tokens": 200, "ignore_eos": True, "temperature": 0})
+    sock.sendall((f"POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+                  f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode())
+    deadline = time.time() + 10
+    while server.metric("tock_generated_tokens_total") < generated0 + 3:  # a few tokens in
+        assert time.time() < deadline, "the request did not start"
+        time.sleep(0.02)
+    sock.close()
+    while server.metric("tock_active_sequences") != 0:
+        assert time.time() < deadline, "the slot was not freed"
+        time.sleep(0.05)
+    # Cancelled, not run to its end: 200 tokens were asked for.
+    assert server.metric("tock_cancelled_total") == cancelled0 + 1
+    assert server.metric("tock_generated_tokens_total") < generated0 + 200
+    assert server.alive()

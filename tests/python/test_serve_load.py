@@ -1,4 +1,4 @@
-"""tock serve under bounded load on loopback: 120 requests at concurrency 16 with random prompts and
+"""tock serve under bounded load on loopback: 120 requests (env TOCK_LOAD_REQUESTS: more) at concurrency 16 with random prompts and
 max_tokens; a tenth disconnect mid-stream, a tenth are malformed. Every well-formed request is
 answered (200) or refused with 503 + Retry-After, the malformed ones get 400, the server stays up,
 no slot leaks (0 active at the end) and resident memory stays within 10% between the first and
@@ -6,6 +6,7 @@ the last part of the run. Real model (SmolLM2-135M), --parallel 4, a queue that 
 import concurrent.futures
 import http.client
 import json
+import os
 import random
 import re
 import socket
@@ -14,7 +15,8 @@ import time
 from serve_process import ServeProcess
 from tock_paths import require_model
 
-N_REQUESTS = 120
+# CI runs 120 requests; the issue's full size is TOCK_LOAD_REQUESTS=500 (run by hand, ~minutes).
+N_REQUESTS = int(os.environ.get("TOCK_LOAD_REQUESTS", "120"))
 CONCURRENCY = 16
 WORDS = ("time river stone light green quick blue apple seven music cloud paper north silver garden "
          "engine window story winter ocean").split()
@@ -101,7 +103,7 @@ def test_load_with_disconnects_and_malformed_requests():
             futures = [pool.submit(one, i) for i in range(N_REQUESTS)]
             for n, f in enumerate(concurrent.futures.as_completed(futures)):
                 counts[f.result()] = counts.get(f.result(), 0) + 1
-                if n in (N_REQUESTS // 4, N_REQUESTS - 1):
+                if n in (min(100, N_REQUESTS // 4), N_REQUESTS - 1):  # after the first hundred at most
                     rss.append(server.rss_kib())
         elapsed = time.time() - t0
         print(f"load: {counts} in {elapsed:.1f} s, RSS {rss} KiB")
