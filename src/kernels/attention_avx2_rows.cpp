@@ -79,23 +79,6 @@ inline void accumulate(float* acc, const float* P, const float* corr, const Attn
     for (int c = 0; c < CP; ++c) _mm256_storeu_ps(acc + r * HS + (c0 + c) * 8, a[r][c]);
 }
 
-// Asks for positions [j0, j1)'s keys and values of this kv head ahead of use: a head's rows are
-// strided (stride·elem bytes apart, HS·elem used), which the hardware prefetchers follow poorly.
-template <bool F16>
-inline void prefetch_rows(const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
-  constexpr int64_t elem = F16 ? 2 : 4;
-  const int64_t used = HS * elem, step = kv.stride * elem;
-  const char* k = static_cast<const char*>(kv.k) + j0 * step;
-  const char* v = static_cast<const char*>(kv.v) + j0 * step;
-  for (int64_t j = j0; j < j1; ++j, k += step, v += step) {
-    for (int64_t b = 0; b < used; b += 64) _mm_prefetch(k + b, _MM_HINT_T0), _mm_prefetch(v + b, _MM_HINT_T0);
-    _mm_prefetch(k + used - 1, _MM_HINT_T0), _mm_prefetch(v + used - 1, _MM_HINT_T0);
-  }
-}
-
-// How far ahead (positions) to prefetch: two blocks, ~2 µs of work at decode.
-constexpr int64_t kPrefetchAhead = 2 * kAttnBlock;
-
 // Output slices per pass: RG·CP accumulators + RG broadcasts + 1 value ≤ 16 registers.
 template <int RG>
 constexpr int kSlices = RG == 1 ? 8 : RG == 2 ? 4 : RG == 3 ? 4 : 2;
@@ -118,11 +101,6 @@ void block_rows(const AttnRows& rows, int r0, const AttnKv& kv, int64_t j0, int6
       n = ne[r] > n ? ne[r] : n;
     }
     if (n <= 0) continue;
-    if (r0 == 0) {  // the first row group reads the block first
-      const int64_t p0 = b0 + kPrefetchAhead, p1 = p0 + kAttnBlock < j1 ? p0 + kAttnBlock : j1;
-      if (b0 == j0) prefetch_rows<F16>(kv, b0 + kAttnBlock, p0 < j1 ? p0 : j1, HS);
-      prefetch_rows<F16>(kv, p0, p1, HS);
-    }
     int64_t i = 0;
     for (; i + 4 <= n; i += 4) scores<RG, 4, F16>(q, kv, b0 + i, HS, s, i);
     for (; i < n; ++i) scores<RG, 1, F16>(q, kv, b0 + i, HS, s, i);

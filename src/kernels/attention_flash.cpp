@@ -42,6 +42,25 @@ const void* kv_offset(const KvRows& kv, const void* base, int64_t elements) {
   return static_cast<const uint8_t*>(base) + size_t(elements) * bytes;
 }
 
+// Asks for elements [c0, c1) of cache rows [ja, jb), keys and values, ahead of use (a hint: no
+// effect on results). Decode at depth reads megabytes of cache evicted by the weights since
+// the last token; the hardware prefetchers alone leave the threads waiting on it.
+void prefetch_rows(const KvRows& kv, int64_t ja, int64_t jb, int64_t c0, int64_t c1) {
+  if (ja >= jb) return;
+  const int64_t elem = kv.type == DType::F16 ? 2 : 4, row = kv.stride * elem;
+  const char* k = static_cast<const char*>(kv.k);
+  const char* v = static_cast<const char*>(kv.v);
+  if (c0 == 0 && c1 == kv.stride) {  // whole rows: one contiguous range
+    for (int64_t b = ja * row; b < jb * row; b += 64) __builtin_prefetch(k + b), __builtin_prefetch(v + b);
+    return;
+  }
+  for (int64_t j = ja; j < jb; ++j) {
+    for (int64_t b = j * row + c0 * elem; b < j * row + c1 * elem; b += 64)
+      __builtin_prefetch(k + b), __builtin_prefetch(v + b);
+    __builtin_prefetch(k + j * row + c1 * elem - 1), __builtin_prefetch(v + j * row + c1 * elem - 1);
+  }
+}
+
 }  // namespace
 
 void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const KvRows& kv,
@@ -130,8 +149,16 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
         for (int64_t g0 = 0; g0 < NKV; g0 += kMaxStripeHeads) {
           const int64_t ng = std::min<int64_t>(kMaxStripeHeads, NKV - g0);
           for (int64_t i = 0; i < ng; ++i) rows[i] = prepare((tile_rev * NKV + g0 + i) * n_split + split);
-          for (int64_t b = j0; b < j1; b += kStripe)
-            for (int64_t i = 0; i < ng; ++i) block(rows[i], kv_head(g0 + i), b, std::min(j1, b + kStripe), HS);
+          const int64_t c0 = g0 * HS, c1 = (g0 + ng) * HS;  // the heads' elements of a row
+          prefetch_rows(kv, j0, std::min(j1, j0 + kStripe), c0, c1);
+          for (int64_t b = j0; b < j1; b += kStripe) {
+            // While this stripe is computed, the next one streams in: a share per head's call.
+            const int64_t n0 = std::min(j1, b + kStripe), n = std::min(j1, n0 + kStripe) - n0;
+            for (int64_t i = 0; i < ng; ++i) {
+              prefetch_rows(kv, n0 + n * i / ng, n0 + n * (i + 1) / ng, c0, c1);
+              block(rows[i], kv_head(g0 + i), b, std::min(j1, b + kStripe), HS);
+            }
+          }
         }
       }
     }, threads ? 1 : n_tiles * n_split);
