@@ -7,7 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
+#include <memory>
 
 #include "core/error.hpp"
 #include "core/thread_pool.hpp"
@@ -18,49 +18,72 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+float* aligned64(float* p) {
+  return p + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64 / sizeof(float);
+}
 
-// Rows [i0, i0 + m) × depth [k0, k0 + kc) of op(A) as mr-row strips: dst[s][k][r].
-void pack_a(float* dst, const SgemmArgs& g, int64_t i0, int64_t m, int64_t k0, int64_t kc,
-            int64_t mr) {
-  for (int64_t s = 0; s < ceil_div(m, mr); ++s) {
-    float* d = dst + s * kc * mr;
-    const int64_t rows = std::min(mr, m - s * mr);
-    const int64_t r0 = i0 + s * mr;
-    if (rows < mr) std::memset(d, 0, size_t(kc * mr) * sizeof(float));
-    if (g.op_a == Op::NoTrans) {
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* src = g.A + (r0 + r) * g.lda + k0;
-        for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = src[k];
-      }
-    } else {
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* src = g.A + (k0 + k) * g.lda + r0;
-        for (int64_t r = 0; r < rows; ++r) d[k * mr + r] = src[r];
-      }
+// The packs that keep rows: row k (stride ld) holds w values of the block; strip t gets values
+// [t·r, t·r + r) of every row, the last strip zero-padded: dst[t][k][j]. Row by row, so each
+// source row is read once, front to back: strip by strip walked all kc rows once per strip,
+// missing the cache on each when the row stride is a page or more (dW's dYᵀ and X).
+template <int64_t R>
+void pack_rows_fixed(float* dst, const float* src, int64_t ld, int64_t kc, int64_t full) {
+  for (int64_t k = 0; k < kc; ++k)
+    for (int64_t t = 0; t < full; ++t)
+      std::memcpy(dst + (t * kc + k) * R, src + k * ld + t * R, R * sizeof(float));
+}
+void pack_rows(float* dst, const float* src, int64_t ld, int64_t kc, int64_t w, int64_t r) {
+  const int64_t full = w / r, rem = w - full * r;
+  if (r == 6) {
+    pack_rows_fixed<6>(dst, src, ld, kc, full);
+  } else if (r == 16) {
+    pack_rows_fixed<16>(dst, src, ld, kc, full);
+  } else {
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t t = 0; t < full; ++t)
+        std::memcpy(dst + (t * kc + k) * r, src + k * ld + t * r, size_t(r) * sizeof(float));
+  }
+  if (rem == 0) return;
+  float* d = dst + full * kc * r;
+  std::memset(d, 0, size_t(kc * r) * sizeof(float));
+  for (int64_t k = 0; k < kc; ++k)
+    std::memcpy(d + k * r, src + k * ld + full * r, size_t(rem) * sizeof(float));
+}
+
+// The packs that transpose: strip t takes r rows of the source (stride ld), kc deep, to
+// dst[t][k][j] = src[(t·r + j)·ld + k]; the kernel's fast transpose for full strips if it has one.
+void pack_transposed(float* dst, const float* src, int64_t ld, int64_t kc, int64_t w, int64_t r,
+                     SgemmTransposeFn fast) {
+  for (int64_t t = 0; t < ceil_div(w, r); ++t) {
+    float* d = dst + t * kc * r;
+    const float* s = src + t * r * ld;
+    const int64_t rows = std::min(r, w - t * r);
+    if (rows == r && fast) {
+      fast(d, s, ld, kc);
+      continue;
     }
+    if (rows < r) std::memset(d, 0, size_t(kc * r) * sizeof(float));
+    for (int64_t j = 0; j < rows; ++j)
+      for (int64_t k = 0; k < kc; ++k) d[k * r + j] = s[j * ld + k];
   }
 }
 
+// Rows [i0, i0 + m) × depth [k0, k0 + kc) of op(A) as mr-row strips: dst[s][k][r].
+void pack_a(float* dst, const SgemmArgs& g, const SgemmKernel& kern, int64_t i0, int64_t m,
+            int64_t k0, int64_t kc) {
+  if (g.op_a == Op::NoTrans)
+    pack_transposed(dst, g.A + i0 * g.lda + k0, g.lda, kc, m, kern.mr, kern.pack_a_rows);
+  else
+    pack_rows(dst, g.A + k0 * g.lda + i0, g.lda, kc, m, kern.mr);
+}
+
 // Depth [k0, k0 + kc) × columns [j0, j0 + n) of op(B) as nr-column strips: dst[s][k][c].
-void pack_b(float* dst, const SgemmArgs& g, int64_t j0, int64_t n, int64_t k0, int64_t kc,
-            int64_t nr) {
-  for (int64_t s = 0; s < ceil_div(n, nr); ++s) {
-    float* d = dst + s * kc * nr;
-    const int64_t cols = std::min(nr, n - s * nr);
-    const int64_t c0 = j0 + s * nr;
-    if (cols < nr) std::memset(d, 0, size_t(kc * nr) * sizeof(float));
-    if (g.op_b == Op::NoTrans) {
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* src = g.B + (k0 + k) * g.ldb + c0;
-        for (int64_t c = 0; c < cols; ++c) d[k * nr + c] = src[c];
-      }
-    } else {
-      for (int64_t c = 0; c < cols; ++c) {
-        const float* src = g.B + (c0 + c) * g.ldb + k0;
-        for (int64_t k = 0; k < kc; ++k) d[k * nr + c] = src[k];
-      }
-    }
-  }
+void pack_b(float* dst, const SgemmArgs& g, const SgemmKernel& kern, int64_t j0, int64_t n,
+            int64_t k0, int64_t kc) {
+  if (g.op_b == Op::NoTrans)
+    pack_rows(dst, g.B + k0 * g.ldb + j0, g.ldb, kc, n, kern.nr);
+  else
+    pack_transposed(dst, g.B + j0 * g.ldb + k0, g.ldb, kc, n, kern.nr, kern.pack_b_rows);
 }
 
 SgemmKernel kernel_for(Isa isa) {
@@ -96,6 +119,19 @@ void macro_tile(const SgemmKernel& kern, const float* apack, const float* bpack,
       const int64_t rows = std::min(mr, m - ir);
       const float* ap = apack + (ir / mr) * kc * mr;
       float* ct = c + ir * ldc + jr;
+      // The next tile's C rows, fetched while this one computes: the kernel loads its C
+      // first, and a miss there stalls every FMA behind it.
+      if (load_c) {
+        const bool down = ir + mr < m;
+        if (down || jr + nr < n) {
+          const float* cn = down ? ct + mr * ldc : c + jr + nr;
+          const int64_t rn = down ? std::min(mr, m - ir - mr) : std::min(mr, m);
+          for (int64_t r = 0; r < rn; ++r) {
+            __builtin_prefetch(cn + r * ldc, 1);
+            __builtin_prefetch(cn + r * ldc + nr - 1, 1);
+          }
+        }
+      }
       if (rows == mr && cols == nr) {
         kern.fn(kc, ap, bp, ct, ldc, load_c);
         continue;
@@ -132,9 +168,10 @@ void run(const SgemmArgs& g, const SgemmKernel& kern, bool threaded) {
   const int64_t mc = std::min(round_up(96, mr), round_up(g.M, mr));
   const int64_t nc = std::min(int64_t{1024}, round_up(g.N, nr));
   const int64_t kc_max = std::min(kSgemmKc, g.K);
-  std::vector<float> bbuf(size_t(nc * kc_max + 16));
-  float* bpack = bbuf.data();
-  bpack += (64 - reinterpret_cast<uintptr_t>(bpack) % 64) % 64 / sizeof(float);
+  // Packing buffers: every float read is written first, so they are not zeroed (a zeroed
+  // 1 MB per call was ~2% of a training step).
+  const auto bbuf = std::make_unique_for_overwrite<float[]>(size_t(nc * kc_max + 16));
+  float* const bpack = aligned64(bbuf.get());
 
   for (int64_t j0 = 0; j0 < g.N; j0 += nc) {
     const int64_t n = std::min(nc, g.N - j0);
@@ -144,7 +181,7 @@ void run(const SgemmArgs& g, const SgemmKernel& kern, bool threaded) {
       const bool load_c = g.accumulate || k0 > 0;
       for_range(threaded, strips, [&](int64_t s0, int64_t s1) {
         const int64_t c0 = s0 * nr, c1 = std::min(n, s1 * nr);
-        pack_b(bpack + s0 * kc * nr, g, j0 + c0, c1 - c0, k0, kc, nr);
+        pack_b(bpack + s0 * kc * nr, g, kern, j0 + c0, c1 - c0, k0, kc);
       });
       // Blocks of C: mc rows × (strips per block) strips; split N finer when M alone gives
       // the threads too few blocks. Which thread owns a block never changes a sum's order.
@@ -154,15 +191,14 @@ void run(const SgemmArgs& g, const SgemmKernel& kern, bool threaded) {
       const int64_t strips_per = ceil_div(strips, splits_n);
       const int64_t tiles_n = ceil_div(strips, strips_per);
       for_range(threaded, tiles_m * tiles_n, [&](int64_t t0, int64_t t1) {
-        std::vector<float> abuf(size_t(mc * kc + 16));
-        float* apack = abuf.data();
-        apack += (64 - reinterpret_cast<uintptr_t>(apack) % 64) % 64 / sizeof(float);
+        const auto abuf = std::make_unique_for_overwrite<float[]>(size_t(mc * kc + 16));
+        float* const apack = aligned64(abuf.get());
         int64_t packed_it = -1;
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t it = t / tiles_n, jt = t % tiles_n;
           const int64_t i0 = it * mc, m = std::min(mc, g.M - i0);
           if (it != packed_it) {
-            pack_a(apack, g, i0, m, k0, kc, mr);
+            pack_a(apack, g, kern, i0, m, k0, kc);
             packed_it = it;
           }
           const int64_t jc0 = jt * strips_per * nr, jn = std::min(strips_per * nr, n - jc0);

@@ -42,7 +42,9 @@ void kernel_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t l
 
 }  // namespace
 
-SgemmKernel sgemm_kernel_avx2() { return {kMr, kNr, kernel_6x16}; }
+SgemmKernel sgemm_kernel_avx2() {
+  return {kMr, kNr, kernel_6x16, sgemm_transpose6_avx2, sgemm_transpose16_avx2};
+}
 
 }  // namespace tock
 

@@ -1,5 +1,6 @@
 // sgemm_ref: the obvious triple loop the blocked sgemm is tested against.
 #include "kernels/sgemm.hpp"
+#include "kernels/sgemm_kernels.hpp"
 
 namespace tock {
 
@@ -15,6 +16,13 @@ void sgemm_ref(const SgemmArgs& g) {
       g.C[i * g.ldc + j] = acc;
     }
   }
+}
+
+
+// The strip transpose of sgemm_kernels.hpp, element by element.
+void sgemm_transpose_ref(float* dst, const float* src, int64_t ld, int64_t kc, int64_t rows) {
+  for (int64_t k = 0; k < kc; ++k)
+    for (int64_t r = 0; r < rows; ++r) dst[k * rows + r] = src[r * ld + k];
 }
 
 }  // namespace tock

@@ -19,6 +19,7 @@
 #include "core/thread_pool.hpp"
 #include "kernels/matmul_backward.hpp"
 #include "kernels/sgemm.hpp"
+#include "kernels/sgemm_kernels.hpp"
 
 namespace tock {
 namespace {
@@ -151,6 +152,28 @@ TEST(Sgemm, ThreadedIsBitwiseSingleThreaded) {
     }
   }
   set_thread_count(before);
+}
+
+// The AVX2 strip transposes (packing op(A) = A and op(B) = Bᵀ) move exactly the values of the
+// element loop, bit for bit, on depths around the 8-wide step, and write nothing past the strip.
+TEST(Sgemm, StripTransposesEqualTheElementLoop) {
+  if (detected_isa() < Isa::Avx2) GTEST_SKIP() << "no AVX2 on this CPU";
+  const struct {
+    SgemmTransposeFn fn;
+    int64_t rows;
+  } cases[] = {{sgemm_transpose6_avx2, 6}, {sgemm_transpose16_avx2, 16}};
+  for (const auto& c : cases) {
+    for (int64_t kc : {1, 7, 8, 9, 16, 23, 256, 257}) {
+      const int64_t ld = kc + 5;
+      const auto src = random_vec(c.rows * ld, uint32_t(kc));
+      std::vector<float> fast(size_t(kc * c.rows + 8), -7.0f), ref = fast;
+      c.fn(fast.data(), src.data(), ld, kc);
+      sgemm_transpose_ref(ref.data(), src.data(), ld, kc, c.rows);
+      EXPECT_EQ(0, std::memcmp(fast.data(), ref.data(), fast.size() * sizeof(float)))
+          << "rows=" << c.rows << " kc=" << kc;
+      EXPECT_EQ(fast[size_t(kc * c.rows)], -7.0f) << "rows=" << c.rows << " kc=" << kc;
+    }
+  }
 }
 
 TEST(Sgemm, EmptyDepthZeroesOrKeepsC) {
