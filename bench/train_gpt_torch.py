@@ -4,12 +4,16 @@ The same GPT-2-style model as Tock's GptModel (nanoGPT's model.py, minus dropout
 position embeddings, pre-LayerNorm blocks with fused qkv (bias), causal attention, GELU-tanh
 MLP of width 4C, final LayerNorm, output layer tied to the token embedding; AdamW (betas 0.9,
 0.95, wd 0.1) — timed per step (forward + backward + optimizer) on random tokens, same configs,
-same thread count (torch.set_num_threads). Run with the system Python (Debian's python3-torch,
-CPU, OpenBLAS); PyPI's CPU wheels are not what we compare with.
+same thread count (torch.set_num_threads). Attention as nanoGPT runs it: the fused
+F.scaled_dot_product_attention(is_causal=True) where torch has it (2.0+), else the explicit
+masked softmax (torch 1.13; or --no-sdpa). Eager by default (nanoGPT's CPU default);
+--compile adds torch.compile. Compare with the fastest torch you can install (PyPI's wheel:
+MKL + oneDNN); Debian's 1.13 on OpenBLAS is far slower on CPUs its OpenBLAS misdetects.
 
-Usage: /usr/bin/python3 bench/train_gpt_torch.py [--config tiny|small|gpt2-124M|all]
-                                                 [--threads N] [--steps N]
+Usage: PYTHON bench/train_gpt_torch.py [--config tiny|small|gpt2-124M|all] [--threads N]
+                                       [--steps N] [--no-sdpa] [--compile]
 Prints one line per config: config=... threads=... tok_s=<median> best_tok_s=... step_ms=...
+loss=... torch=<version> attention=sdpa|explicit compiled=0|1 blas=mkl|...
 """
 import argparse
 import math
@@ -19,6 +23,9 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+# nanoGPT uses F.scaled_dot_product_attention when torch has it (2.0+); main() may turn it off.
+USE_SDPA = hasattr(F, "scaled_dot_product_attention")
 
 CONFIGS = {
     # name: (max_seq, vocab, layers, heads, channels, batch, seq)
@@ -46,11 +53,14 @@ class Block(nn.Module):
         q = q.view(B, T, self.NH, C // self.NH).transpose(1, 2)
         k = k.view(B, T, self.NH, C // self.NH).transpose(1, 2)
         v = v.view(B, T, self.NH, C // self.NH).transpose(1, 2)
-        # torch 1.13 has no scaled_dot_product_attention: nanoGPT's explicit path.
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
-        att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
-        att = F.softmax(att, dim=-1)
-        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
+        if USE_SDPA:  # nanoGPT's path on torch >= 2.0: the fused (flash) attention kernel
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:  # torch 1.13, or --no-sdpa: nanoGPT's explicit path
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+            att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
+            att = F.softmax(att, dim=-1)
+            y = att @ v
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
         return self.c_proj(y)
 
     def forward(self, x):
@@ -83,10 +93,11 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
 
 
-def bench(name, steps, threads):
+def bench(name, steps, threads, compile_model):
     maxT, V, L, NH, C, B, T = CONFIGS[name]
     torch.manual_seed(1)
     model = GPT(maxT, V, L, NH, C)
+    step_model = torch.compile(model) if compile_model else model
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
@@ -95,9 +106,9 @@ def bench(name, steps, threads):
     tokens = torch.randint(0, V, (B * T + 1,))
     x, y = tokens[:-1].view(B, T), tokens[1:].view(B, T)
     secs = []
-    for s in range(steps + 1):  # step 0 warms up: not timed
+    for s in range(steps + 1):  # step 0 warms up (and compiles): not timed
         t0 = time.perf_counter()
-        loss = model(x, y)
+        loss = step_model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -106,7 +117,19 @@ def bench(name, steps, threads):
             secs.append(t1 - t0)
     med, best = statistics.median(secs), min(secs)
     print(f"config={name} threads={threads} tok_s={B * T / med:.0f} best_tok_s={B * T / best:.0f} "
-          f"step_ms={med * 1e3:.1f} loss={loss.item():.4f} torch={torch.__version__}", flush=True)
+          f"step_ms={med * 1e3:.1f} loss={loss.item():.4f} torch={torch.__version__} "
+          f"attention={'sdpa' if USE_SDPA else 'explicit'} compiled={int(compile_model)} "
+          f"blas={blas()}", flush=True)
+
+
+def blas():
+    """What runs the matmuls: MKL, else the BLAS named in the build config (e.g. OpenBLAS)."""
+    if torch.backends.mkl.is_available():
+        return "mkl"
+    for part in torch.__config__.show().replace(",", " ").split():
+        if part.startswith("BLAS_INFO="):
+            return part.split("=", 1)[1]
+    return "unknown"
 
 
 def main():
@@ -114,11 +137,15 @@ def main():
     ap.add_argument("--config", default="all", choices=["all", *CONFIGS])
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--no-sdpa", action="store_true", help="explicit softmax attention")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the model (torch 2)")
     a = ap.parse_args()
+    global USE_SDPA
+    USE_SDPA = USE_SDPA and not a.no_sdpa
     torch.set_num_threads(a.threads)
     for name in CONFIGS:
         if a.config in ("all", name):
-            bench(name, a.steps, a.threads)
+            bench(name, a.steps, a.threads, a.compile)
 
 
 if __name__ == "__main__":
