@@ -31,6 +31,13 @@ inline __m256 load8(const void* base, int64_t i) {
     return _mm256_loadu_ps(static_cast<const float*>(base) + i);
 }
 
+// The sum of v's 8 lanes.
+inline float hsum(__m256 v) {
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
+}
+
 // s[r·kAttnBlock + i] = q_r · K_(j+i) for i < NP (NP = 4 or 1) positions from j, RG rows.
 template <int RG, int NP, bool F16>
 inline void scores(const float* q, const AttnKv& kv, int64_t j, int64_t HS, float* s, int64_t i) {
@@ -51,10 +58,7 @@ inline void scores(const float* q, const AttnKv& kv, int64_t j, int64_t HS, floa
       const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a[r][0], a[r][1]), _mm256_hadd_ps(a[r][2], a[r][3]));
       _mm_storeu_ps(s + r * kAttnBlock + i, _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
     } else {
-      __m128 x = _mm_add_ps(_mm256_castps256_ps128(a[r][0]), _mm256_extractf128_ps(a[r][0], 1));
-      x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-      x = _mm_add_ss(x, _mm_movehdup_ps(x));
-      s[r * kAttnBlock + i] = _mm_cvtss_f32(x);
+      s[r * kAttnBlock + i] = hsum(a[r][0]);
     }
   }
 }
@@ -129,11 +133,8 @@ void block_rows(const AttnRows& rows, int r0, const AttnKv& kv, int64_t j0, int6
         _mm256_store_ps(sr + i, p);
         lsum = _mm256_add_ps(lsum, p);
       }
-      __m128 x = _mm_add_ps(_mm256_castps256_ps128(lsum), _mm256_extractf128_ps(lsum, 1));
-      x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-      x = _mm_add_ss(x, _mm_movehdup_ps(x));
       corr[r] = rows.m[R] == -INFINITY ? 0.0f : rows.m[R] == mx ? 1.0f : std::exp(rows.m[R] - mx);
-      rows.l[R] = rows.l[R] * corr[r] + _mm_cvtss_f32(x);
+      rows.l[R] = rows.l[R] * corr[r] + hsum(lsum);
       rows.m[R] = mx;
     }
     const int64_t nc = HS / 8;
