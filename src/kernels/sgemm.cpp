@@ -153,6 +153,28 @@ void for_range(bool threaded, int64_t n, const auto& fn) {
     fn(int64_t{0}, n);
 }
 
+// About 96 rows of A per tile (a packed 96×256 block, 96 KB, stays in L2): in micro-strips.
+int64_t kMcStrips(int64_t mr) { return std::max(int64_t{1}, 96 / mr); }
+
+// C cut into m × n tiles, each a run of whole micro-strips (tile i of t over s strips holds
+// strips [i·s/t, (i+1)·s/t): sizes differ by at most one strip). Row tiles hold at most
+// kMcStrips strips. On the pool (want = 4·threads) the count is made a multiple of `want`
+// where the sizes allow, so the pool's equal chunks are equal work: 43 row tiles of a
+// 4096-row C left one thread a 1-tile last chunk while the other ran 6 (~10% idle).
+struct Tiling {
+  int64_t m, n;
+};
+Tiling tiling(int64_t strips_m, int64_t strips_n, int64_t mr, int64_t want) {
+  const int64_t base_m = ceil_div(strips_m, kMcStrips(mr));
+  if (want <= 1) return {base_m, 1};
+  Tiling best{0, 0};
+  for (int64_t tn = 1; tn <= std::min(strips_n, want); ++tn)
+    for (int64_t tm = base_m; tm <= std::min(strips_m, base_m + want); ++tm)
+      if ((tm * tn) % want == 0 && (best.m == 0 || tm * tn < best.m * best.n)) best = {tm, tn};
+  if (best.m != 0) return best;
+  return {base_m, std::min(strips_n, ceil_div(want, base_m))};  // too small to even out
+}
+
 void run(const SgemmArgs& g, const SgemmKernel& kern, bool threaded) {
   check(g);
   if (g.M == 0 || g.N == 0) return;
@@ -165,7 +187,8 @@ void run(const SgemmArgs& g, const SgemmKernel& kern, bool threaded) {
   // The GotoBLAS nest: for each (nc-wide, kc-deep) panel of B, packed once and shared, the
   // threads take (mc × nc2) blocks of C: a packed mc·kc block of A (~96 KB) stays in L2 while
   // each nr-wide strip of B (16-32 KB) sits in L1.
-  const int64_t mc = std::min(round_up(96, mr), round_up(g.M, mr));
+  const int64_t strips_m = ceil_div(g.M, mr);
+  const int64_t mc = ceil_div(strips_m, ceil_div(strips_m, kMcStrips(mr))) * mr;  // A tile rows
   const int64_t nc = std::min(int64_t{1024}, round_up(g.N, nr));
   const int64_t kc_max = std::min(kSgemmKc, g.K);
   // Packing buffers: every float read is written first, so they are not zeroed (a zeroed
@@ -183,25 +206,22 @@ void run(const SgemmArgs& g, const SgemmKernel& kern, bool threaded) {
         const int64_t c0 = s0 * nr, c1 = std::min(n, s1 * nr);
         pack_b(bpack + s0 * kc * nr, g, kern, j0 + c0, c1 - c0, k0, kc);
       });
-      // Blocks of C: mc rows × (strips per block) strips; split N finer when M alone gives
-      // the threads too few blocks. Which thread owns a block never changes a sum's order.
-      const int64_t tiles_m = ceil_div(g.M, mc);
-      const int64_t want = threaded ? 4 * int64_t{thread_count()} : 1;
-      const int64_t splits_n = std::min(strips, ceil_div(want, tiles_m));
-      const int64_t strips_per = ceil_div(strips, splits_n);
-      const int64_t tiles_n = ceil_div(strips, strips_per);
-      for_range(threaded, tiles_m * tiles_n, [&](int64_t t0, int64_t t1) {
+      // Tiles of C (whole micro-strips; which thread owns a tile never changes a sum's order).
+      const Tiling tl = tiling(strips_m, strips, mr, threaded ? 4 * int64_t{thread_count()} : 1);
+      for_range(threaded, tl.m * tl.n, [&](int64_t t0, int64_t t1) {
         const auto abuf = std::make_unique_for_overwrite<float[]>(size_t(mc * kc + 16));
         float* const apack = aligned64(abuf.get());
         int64_t packed_it = -1;
         for (int64_t t = t0; t < t1; ++t) {
-          const int64_t it = t / tiles_n, jt = t % tiles_n;
-          const int64_t i0 = it * mc, m = std::min(mc, g.M - i0);
+          const int64_t it = t / tl.n, jt = t % tl.n;
+          const int64_t i0 = it * strips_m / tl.m * mr;
+          const int64_t m = std::min((it + 1) * strips_m / tl.m * mr, g.M) - i0;
           if (it != packed_it) {
             pack_a(apack, g, kern, i0, m, k0, kc);
             packed_it = it;
           }
-          const int64_t jc0 = jt * strips_per * nr, jn = std::min(strips_per * nr, n - jc0);
+          const int64_t jc0 = jt * strips / tl.n * nr;
+          const int64_t jn = std::min((jt + 1) * strips / tl.n * nr, n) - jc0;
           macro_tile(kern, apack, bpack + (jc0 / nr) * kc * nr, g.C + i0 * g.ldc + j0 + jc0,
                      g.ldc, m, jn, kc, load_c);
         }
