@@ -14,6 +14,10 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
+// How long a request's thread waits for text before it looks at its client's socket again: a
+// client that left should give up its queue place before the next client asks for one.
+constexpr milliseconds kPoll(100);
+
 // The error a job that did not finish normally ends with.
 ApiError job_error(const Job::Update& u, double timeout_s) {
   if (u.finish == Finish::timeout)
@@ -29,6 +33,7 @@ struct StreamState {
   ResponseId id;
   const Tokenizer& tok;
   double timeout_s;
+  int fd = -1;              // the client's socket (client_socket.hpp), -1 if not found
   size_t offset = 0;        // characters sent (completions' text_offset)
   bool sent_role = false;
   bool finished = false;
@@ -55,7 +60,10 @@ bool stream_step(StreamState& st, httplib::DataSink& sink) {
       return st.job->cancel(), false;
     return true;
   }
-  Job::Update u = st.job->take(milliseconds(250));
+  Job::Update u = st.job->take(kPoll);
+  // A write to a closed connection can still succeed (the kernel buffers it): look at the socket,
+  // so a client that left frees its place now, not one or two writes later.
+  if (!u.done && st.fd >= 0 && peer_closed(st.fd)) return st.job->cancel(), false;
   const bool normal_end = u.done && (u.finish == Finish::stop || u.finish == Finish::length);
   if (!u.text.empty() || !u.logprobs.empty() || normal_end) {
     const Finish f = normal_end ? u.finish : Finish::running;
@@ -92,8 +100,10 @@ void handle_completion(const CompletionContext& ctx, Endpoint endpoint, const ht
   id.model = r.model.empty() ? ctx.model_name : r.model;
   std::shared_ptr<Job> job = ctx.scheduler.submit(r.job);  // ApiError 503 when the queue is full
 
+  // Found once: the library keeps the connection open while this request is served.
+  const int fd = find_connected_socket(req.remote_addr, req.remote_port, req.local_port);
   if (r.stream) {
-    auto st = std::make_shared<StreamState>(StreamState{job, std::move(r), std::move(id), ctx.tok, ctx.limits.timeout_s});
+    auto st = std::make_shared<StreamState>(StreamState{job, std::move(r), std::move(id), ctx.tok, ctx.limits.timeout_s, fd});
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider(
@@ -103,13 +113,12 @@ void handle_completion(const CompletionContext& ctx, Endpoint endpoint, const ht
   }
 
   // Nothing is written until the reply is whole, so look at the socket for a client that left.
-  const int fd = find_connected_socket(req.remote_addr, req.remote_port, req.local_port);
   bool gone = false;
   std::string text;
   std::vector<TokenLogprob> lps;
   Job::Update u;
   for (;;) {
-    u = job->take(milliseconds(250));
+    u = job->take(kPoll);
     text += u.text;
     lps.insert(lps.end(), std::make_move_iterator(u.logprobs.begin()), std::make_move_iterator(u.logprobs.end()));
     if (u.done) break;

@@ -2,8 +2,9 @@
 // for the whole reply or stream it as Server-Sent Events (`data: {chunk}\n\n` ... `data: [DONE]`).
 // A stream that can no longer be written (client gone) cancels its job, which frees the slot at
 // the scheduler's next tick; while a request waits (queue, prefill) an SSE comment line is sent
-// every 250 ms so a vanished client is noticed then too. A non-streamed request polls its socket
-// (client_socket.hpp) every 250 ms while it waits and cancels its job when the client has left.
+// every 250 ms so a vanished client is noticed then too. Both kinds also poll their socket
+// (client_socket.hpp): a stream at each step (a write to a closed connection can still succeed),
+// a non-streamed request, which writes nothing until the end, every 100 ms while it waits.
 #pragma once
 #include <atomic>
 #include <string>

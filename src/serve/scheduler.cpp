@@ -88,6 +88,7 @@ std::shared_ptr<Job> Scheduler::submit(JobRequest request) {
   auto job = std::make_shared<Job>(std::move(request));
   {
     std::lock_guard lock(m_);
+    drop_dead_locked();
     const int64_t free_slots = int64_t(slots_.size()) - active_;
     if (int64_t(queue_.size()) >= free_slots + opt_.queue)
       throw ApiError(503, "server busy: " + std::to_string(queue_.size()) + " requests queued, " +
@@ -119,22 +120,28 @@ void Scheduler::loop() {
   queue_.clear();
 }
 
+// Ends every queued job that was cancelled (client gone) or is past its deadline, wherever it
+// waits (under m_): such a job must not hold a queue place until it reaches the front.
+void Scheduler::drop_dead_locked() {
+  const auto now = SteadyClock::now();
+  std::erase_if(queue_, [&](const std::shared_ptr<Job>& job) {
+    const double timeout = job->request().timeout_s;
+    if (!job->cancelled() && !(timeout > 0 && ms_between(job->submitted(), now) > timeout * 1e3)) return false;
+    JobTimings t;
+    t.prompt_n = int64_t(job->request().prompt.size());
+    t.queue_ms = t.total_ms = ms_between(job->submitted(), now);
+    metrics_.cancelled();
+    job->finish(job->cancelled() ? Finish::cancelled : Finish::timeout, t);
+    return true;
+  });
+}
+
 // Moves queued jobs into free slots (under m_). Jobs already cancelled or past their deadline
 // end here without touching the model.
 void Scheduler::admit_locked() {
-  const auto now = SteadyClock::now();
+  drop_dead_locked();
   while (!queue_.empty()) {
     auto job = queue_.front();
-    const double timeout = job->request().timeout_s;
-    if (job->cancelled() || (timeout > 0 && ms_between(job->submitted(), now) > timeout * 1e3)) {
-      queue_.pop_front();
-      JobTimings t;
-      t.prompt_n = int64_t(job->request().prompt.size());
-      t.queue_ms = t.total_ms = ms_between(job->submitted(), now);
-      metrics_.cancelled();
-      job->finish(job->cancelled() ? Finish::cancelled : Finish::timeout, t);
-      continue;
-    }
     // The free slot whose cached tokens share the longest prefix with the prompt.
     int best = -1;
     size_t best_len = 0;
@@ -295,14 +302,18 @@ void Scheduler::end(int s, Finish f, std::string error) {
   t.total_ms = ms_between(sl.job->submitted(), now);
   metrics_.duration(t.total_ms / 1e3);
   if (f == Finish::cancelled || f == Finish::timeout) metrics_.cancelled();
+  {
+    // Before the job is told: its client may send the next request as soon as it has the reply,
+    // and that one must find the slot counted free (or it could be refused with a 503).
+    std::lock_guard lock(m_);
+    --active_;
+  }
   sl.job->finish(f, t, std::move(error));
   sl.job.reset();
   sl.next = -1;
   sl.sampler.reset();
   sl.decoder.reset();
   sl.stops.reset();
-  std::lock_guard lock(m_);
-  --active_;
 }
 
 // A forward pass that threw leaves the caches' lengths as they were (they are set at its end),

@@ -70,6 +70,7 @@ class Scheduler {
 
   void loop();
   void admit_locked();
+  void drop_dead_locked();
   void start_in_slot(int s, std::shared_ptr<Job> job);
   void tick();
   void on_logits(int s, const float* logits);
