@@ -120,10 +120,10 @@ Action add_bench_command(CLI::App& app) {
         std::string samples;
         for (double v : s.tok_per_s) samples.append(samples.empty() ? "" : ", ").append(std::to_string(v));
         std::printf("%s\n    {\"test\": %s, \"n_prompt\": %d, \"n_gen\": %d, \"n_depth\": %d, \"clock\": %s, "
-                    "\"avg_ts\": %.4f, \"stddev_ts\": %.4f, \"median_ts\": %.4f, \"samples_ts\": [%s], \"bandwidth_share\": %.4f}",
+                    "\"avg_ts\": %.4f, \"stddev_ts\": %.4f, \"median_ts\": %.4f, \"samples_ts\": [%s], \"bandwidth_share\": %.4f, \"pool_jobs_per_token\": %.2f, \"pool_wait_us_per_token\": %.2f}",
                     i ? "," : "", bench_json_string(s.name()).c_str(), s.test == "pp" ? s.tokens : 0,
                     s.test == "tg" ? s.tokens : 0, s.depth, s.clock_on ? "true" : "false", s.mean(), s.stddev(),
-                    s.median(), samples.c_str(), bw_share(s));
+                    s.median(), samples.c_str(), bw_share(s), s.pool_jobs_per_token(), s.pool_wait_us_per_token());
       }
       std::printf("\n  ]\n}\n");
       return 0;
@@ -163,6 +163,11 @@ Action add_bench_command(CLI::App& app) {
       }
     }
     std::printf("\n%s", overhead.c_str());
+    for (const auto& s : series)  // the caller's wait at the barriers: threads out of step
+      if (s.pool_tokens > 0 && threads > 1)
+        std::printf("pool (%s, clock %s): %.1f parallel_for per token, %.0f us waiting per token (%.1f%% of %.2f ms)\n",
+                    s.name().c_str(), s.clock_on ? "on" : "off", s.pool_jobs_per_token(), s.pool_wait_us_per_token(),
+                    1e-4 * s.pool_wait_us_per_token() * s.mean(), s.mean() > 0 ? 1e3 / s.mean() : 0.0);
     std::printf("resident memory: after load %.1f MiB (peak %.1f MiB), after run %.1f MiB (peak %.1f MiB)\n",
                 double(loaded.rss_kib) / 1024, double(loaded.hwm_kib) / 1024, double(after.rss_kib) / 1024,
                 double(after.hwm_kib) / 1024);

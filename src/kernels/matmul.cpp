@@ -5,6 +5,8 @@
 // kernel asks for it), then split the N weight rows over the thread pool. Inside a thread's
 // range, weight rows go in chunks of kRowChunk; each chunk meets every tile of kMaxRows
 // activation rows of a block of kRowBlock rows while both are in L1.
+// matmul_many / matmul_pair do the same for several matrices over one x in one parallel_for:
+// decode issues one barrier for q, k, v and one for gate, up and their SwiGLU instead of five.
 #include "kernels/matmul.hpp"
 
 #include <vector>
@@ -49,47 +51,126 @@ const uint8_t* prepare_activations(ActFormat f, const float* x, int64_t T, int64
   return reinterpret_cast<const uint8_t*>(quantize_rows_q16_32(x, T, K));
 }
 
-}  // namespace
+// One matrix's kernel, checked, with its activation rows (shared between matrices of one call).
+struct RowJob {
+  RowKernel kernel;
+  const TensorView* W;
+  float* y;
+  int64_t K = 0, N = 0;
+};
 
-bool matmul_supported(DType t) { return row_kernel_scalar(t).dot != nullptr; }
-
-void matmul_isa(Isa isa, const TensorView& W, const float* x, float* y, int64_t T) {
+RowJob row_job(Isa isa, const TensorView& W, float* y, int64_t T) {
   const MatmulShape s = check_matmul(W, T, "matmul");
   if (int(isa) > int(detected_isa()))
     fail("matmul: ISA level ", isa_name(isa), " is not available on this CPU (best: ",
          isa_name(detected_isa()), ")");
   const RowKernel kernel = row_kernel(W.type, isa);
   if (!kernel.dot) fail("matmul: weight '", W.name, "' has unsupported type ", dtype_name(W.type));
-  if (T == 0) return;
-  if (T >= kGemmMinRows && gemm(isa, W, x, y, T)) return;
-  const int64_t K = s.K, N = s.N;
-  const uint8_t* act = prepare_activations(kernel.act, x, T, K);
-  const size_t act_row = act_row_bytes(kernel.act, K);
-  const size_t w_row = W.row_bytes();
-  const auto* w = static_cast<const uint8_t*>(W.data);
+  return {kernel, &W, y, s.K, s.N};
+}
 
-  parallel_for(N, [&](int64_t n0, int64_t n1) {
-    float out[kMaxRows];
-    const void* rows[kMaxRows];
-    for (int64_t b0 = 0; b0 < T; b0 += kRowBlock) {
-      const int64_t b1 = b0 + kRowBlock < T ? b0 + kRowBlock : T;
-      for (int64_t c0 = n0; c0 < n1; c0 += kRowChunk) {
-        const int64_t c1 = c0 + kRowChunk < n1 ? c0 + kRowChunk : n1;
-        for (int64_t t0 = b0; t0 < b1; t0 += kMaxRows) {
-          const int nt = int(b1 - t0 < kMaxRows ? b1 - t0 : kMaxRows);
-          for (int i = 0; i < nt; ++i) rows[i] = act + size_t(t0 + i) * act_row;
-          for (int64_t n = c0; n < c1; ++n) {
-            kernel.dot(K, w + size_t(n) * w_row, rows, nt, out);
-            for (int i = 0; i < nt; ++i) y[(t0 + i) * N + n] = out[i];
-          }
+// Rows n0..n1 of y (T, N) = act (T rows of act_row bytes) · Wᵀ: weight rows in chunks of
+// kRowChunk, each meeting every tile of kMaxRows activation rows of a kRowBlock block.
+void rows_range(const RowJob& j, const uint8_t* act, size_t act_row, int64_t T, int64_t n0, int64_t n1) {
+  const size_t w_row = j.W->row_bytes();
+  const auto* w = static_cast<const uint8_t*>(j.W->data);
+  float out[kMaxRows];
+  const void* rows[kMaxRows];
+  for (int64_t b0 = 0; b0 < T; b0 += kRowBlock) {
+    const int64_t b1 = b0 + kRowBlock < T ? b0 + kRowBlock : T;
+    for (int64_t c0 = n0; c0 < n1; c0 += kRowChunk) {
+      const int64_t c1 = c0 + kRowChunk < n1 ? c0 + kRowChunk : n1;
+      for (int64_t t0 = b0; t0 < b1; t0 += kMaxRows) {
+        const int nt = int(b1 - t0 < kMaxRows ? b1 - t0 : kMaxRows);
+        for (int i = 0; i < nt; ++i) rows[i] = act + size_t(t0 + i) * act_row;
+        for (int64_t n = c0; n < c1; ++n) {
+          j.kernel.dot(j.K, w + size_t(n) * w_row, rows, nt, out);
+          for (int i = 0; i < nt; ++i) j.y[(t0 + i) * j.N + n] = out[i];
         }
       }
     }
-  }, kRowChunk);
+  }
+}
+
+// True when the jobs can share one quantized x and one parallel_for: the row path (T below the
+// GEMM's), one K and one activation format.
+bool can_share(const RowJob* jobs, size_t count, int64_t T) {
+  if (T >= kGemmMinRows) return false;
+  for (size_t i = 1; i < count; ++i)
+    if (jobs[i].K != jobs[0].K || jobs[i].kernel.act != jobs[0].kernel.act) return false;
+  return true;
+}
+
+thread_local std::vector<RowJob> t_jobs;  // matmul_many's list: no allocation once grown
+
+}  // namespace
+
+bool matmul_supported(DType t) { return row_kernel_scalar(t).dot != nullptr; }
+
+void matmul_isa(Isa isa, const TensorView& W, const float* x, float* y, int64_t T) {
+  const RowJob j = row_job(isa, W, y, T);
+  if (T == 0) return;
+  if (T >= kGemmMinRows && gemm(isa, W, x, y, T)) return;
+  const uint8_t* act = prepare_activations(j.kernel.act, x, T, j.K);
+  const size_t act_row = act_row_bytes(j.kernel.act, j.K);
+  parallel_for(j.N, [&](int64_t n0, int64_t n1) { rows_range(j, act, act_row, T, n0, n1); }, kRowChunk);
 }
 
 void matmul(const TensorView& W, const float* x, float* y, int64_t T) {
   matmul_isa(active_isa(), W, x, y, T);
+}
+
+void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t T) {
+  const Isa isa = active_isa();
+  std::vector<RowJob>& jobs = t_jobs;
+  jobs.clear();
+  for (int i = 0; i < count; ++i) jobs.push_back(row_job(isa, *outs[i].W, outs[i].y, T));
+  if (T == 0 || jobs.empty()) return;
+  if (!can_share(jobs.data(), jobs.size(), T)) {
+    for (int i = 0; i < count; ++i) matmul_isa(isa, *outs[i].W, x, outs[i].y, T);
+    return;
+  }
+  const int64_t K = jobs[0].K;
+  const ActFormat f = jobs[0].kernel.act;
+  const uint8_t* act = prepare_activations(f, x, T, K);
+  const size_t act_row = act_row_bytes(f, K);
+  int64_t total = 0;
+  for (const RowJob& j : jobs) total += j.N;
+  // Row r of the concatenation is row r - (rows of the matrices before it) of its matrix.
+  parallel_for(total, [&](int64_t r0, int64_t r1) {
+    int64_t base = 0;
+    for (const RowJob& j : jobs) {
+      const int64_t n0 = r0 > base ? r0 - base : 0, n1 = r1 - base < j.N ? r1 - base : j.N;
+      if (n0 < n1) rows_range(j, act, act_row, T, n0, n1);
+      base += j.N;
+    }
+  }, kRowChunk);
+}
+
+void matmul_pair_then(const TensorView& Wa, const TensorView& Wb, const float* x, float* ya, float* yb,
+                      int64_t T, RangeEpilogue epilogue, void* ctx) {
+  const Isa isa = active_isa();
+  const RowJob jobs[2] = {row_job(isa, Wa, ya, T), row_job(isa, Wb, yb, T)};
+  if (jobs[0].N != jobs[1].N)
+    fail("matmul: '", Wa.name, "' has ", jobs[0].N, " rows but '", Wb.name, "' has ", jobs[1].N,
+         "; a pair needs the same output size");
+  const int64_t N = jobs[0].N;
+  if (T == 0) return;
+  if (!can_share(jobs, 2, T)) {
+    matmul_isa(isa, Wa, x, ya, T);
+    matmul_isa(isa, Wb, x, yb, T);
+    for (int64_t t = 0; t < T; ++t) epilogue(ctx, t, 0, N);
+    return;
+  }
+  const int64_t K = jobs[0].K;
+  const ActFormat f = jobs[0].kernel.act;
+  const uint8_t* act = prepare_activations(f, x, T, K);
+  const size_t act_row = act_row_bytes(f, K);
+  parallel_for(N, [&](int64_t n0, int64_t n1) {
+    rows_range(jobs[0], act, act_row, T, n0, n1);
+    rows_range(jobs[1], act, act_row, T, n0, n1);
+    for (int64_t t = 0; t < T; ++t) epilogue(ctx, t, n0, n1);
+  }, kRowChunk);
 }
 
 }  // namespace tock

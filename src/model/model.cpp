@@ -16,6 +16,16 @@
 #include "kernels/rope.hpp"
 
 namespace tock {
+namespace {
+
+// y (T, N) += b on every row, where the bias b (N f32 values) is present.
+void add_bias(const TensorView& b, float* y, int64_t T, int64_t N) {
+  if (!b.data) return;
+  const auto* bias = static_cast<const float*>(b.data);
+  for (int64_t t = 0; t < T; ++t) add_inplace(y + t * N, bias, N);
+}
+
+}  // namespace
 
 Model::Model(GgufFile file, ModelOptions options)
     : file_(std::move(file)), options_(options), config_(read_model_config(file_)) {
@@ -68,11 +78,7 @@ void Model::linear(const TensorView& W, const TensorView& b, const float* x, flo
   } else {
     matmul(W, x, y, T);
   }
-  if (b.data) {
-    const auto* bias = static_cast<const float*>(b.data);
-    const int64_t N = W.ne[1];
-    for (int64_t t = 0; t < T; ++t) add_inplace(y + t * N, bias, N);
-  }
+  add_bias(b, y, T, W.ne[1]);
 }
 
 void Model::norm(const TensorView& w, const TensorView& b, const float* x, float* y, int64_t T) {
@@ -133,6 +139,13 @@ void Model::block(int64_t l, const Batch& batch, KVCache& cache) {
       std::copy_n(row + C, KV, s_.k.data() + t * KV);
       std::copy_n(row + C + KV, KV, s_.v.data() + t * KV);
     }
+  } else if (options_.path == ComputePath::fast) {
+    // One pass over the three matrices: x quantized once, one barrier (kernels/matmul.hpp).
+    const MatmulOut qkv[3] = {{&L.wq, s_.q.data()}, {&L.wk, s_.k.data()}, {&L.wv, s_.v.data()}};
+    matmul_many(qkv, 3, s_.h.data(), T);
+    add_bias(L.bq, s_.q.data(), T, C);
+    add_bias(L.bk, s_.k.data(), T, KV);
+    add_bias(L.bv, s_.v.data(), T, KV);
   } else {
     linear(L.wq, L.bq, s_.h.data(), s_.q.data(), T);
     linear(L.wk, L.bk, s_.h.data(), s_.k.data(), T);
@@ -157,11 +170,19 @@ void Model::block(int64_t l, const Batch& batch, KVCache& cache) {
   // --- feed-forward ---
   norm(L.ffn_norm, L.ffn_norm_b, s_.x.data(), s_.h.data(), T);
   lap.mark("ffn_norm");
-  linear(L.ffn_up, L.ffn_up_b, s_.h.data(), s_.up.data(), T);
-  if (c.ffn == FfnKind::swiglu) {
+  if (c.ffn == FfnKind::swiglu && options_.path == ComputePath::fast && !L.ffn_up_b.data) {
+    // gate and up in one pass, each thread applying SwiGLU to the rows it just wrote.
+    float* gate = s_.gate.data();
+    float* up = s_.up.data();
+    matmul_pair_then(L.ffn_gate, L.ffn_up, s_.h.data(), gate, up, T, [=](int64_t t, int64_t n0, int64_t n1) {
+      swiglu(gate + t * F + n0, up + t * F + n0, up + t * F + n0, n1 - n0);
+    });
+  } else if (c.ffn == FfnKind::swiglu) {
+    linear(L.ffn_up, L.ffn_up_b, s_.h.data(), s_.up.data(), T);
     linear(L.ffn_gate, TensorView{}, s_.h.data(), s_.gate.data(), T);
     swiglu(s_.gate.data(), s_.up.data(), s_.up.data(), T * F);
   } else {
+    linear(L.ffn_up, L.ffn_up_b, s_.h.data(), s_.up.data(), T);
     gelu_tanh(s_.up.data(), T * F);
   }
   lap.mark("ffn_up_gate");

@@ -6,6 +6,7 @@
 
 #include "clock/trace.hpp"
 #include "core/error.hpp"
+#include "core/thread_pool.hpp"
 #include "runtime/generation.hpp"
 
 namespace tock {
@@ -59,6 +60,14 @@ double BenchSeries::stddev() const {
   double ss = 0;
   for (double v : tok_per_s) ss += (v - m) * (v - m);
   return std::sqrt(ss / double(tok_per_s.size() - 1));
+}
+
+double BenchSeries::pool_jobs_per_token() const {
+  return pool_tokens ? double(pool_jobs) / double(pool_tokens) : 0;
+}
+
+double BenchSeries::pool_wait_us_per_token() const {
+  return pool_tokens ? double(pool_wait_ns) * 1e-3 / double(pool_tokens) : 0;
 }
 
 double BenchSeries::spread() const {
@@ -122,8 +131,14 @@ std::vector<BenchSeries> run_bench(Model& model, const Tokenizer& tok, const Ben
         // tg N times N forward passes (as llama-bench): generate() runs none after its last token.
         gen.max_tokens = s.tokens + 1;
         if (s.clock_on) clock::start();
+        const PoolStats pool0 = thread_pool().stats();
         const GenerationStats st = sess.generate(gen, [](std::string_view) { return true; });
+        const PoolStats pool1 = thread_pool().stats();
         if (s.clock_on) clock::stop();
+        s.pool_jobs += pool1.jobs - pool0.jobs;
+        s.pool_inline += pool1.inline_calls - pool0.inline_calls;
+        s.pool_wait_ns += pool1.wait_ns - pool0.wait_ns;
+        s.pool_tokens += s.tokens;  // forward passes of this round
         s.tok_per_s.push_back(double(st.generated_tokens() - 1) / st.generate_seconds);
       }
     }

@@ -37,6 +37,11 @@ struct BenchSeries {
   double mean() const;
   double stddev() const;     // sample standard deviation (0 for one sample)
   double spread() const;     // (max - min) / median
+  // tg only: the thread pool's synchronisation over the timed rounds (core/thread_pool.hpp).
+  uint64_t pool_jobs = 0, pool_inline = 0, pool_wait_ns = 0;
+  int64_t pool_tokens = 0;                // forward passes they cover
+  double pool_jobs_per_token() const;     // parallel_for calls handed to the workers per token
+  double pool_wait_us_per_token() const;  // caller's wait at their barriers per token
 };
 
 // Runs the measurements; rounds with the clock off and on alternate when clock == both.

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -153,6 +154,101 @@ TEST(QuantizeActivations, ZeroBlockHasZeroScaleAndCodes) {
   EXPECT_EQ(b.d, 0.0f);
   EXPECT_EQ(b.isum, 0);
   for (int16_t q : b.qs) EXPECT_EQ(q, 0);
+}
+
+// matmul_many: each output equals matmul on its own matrix bit for bit (the same row kernels on
+// the same quantized x), on the shared path (T < 16, one K and format), on the fallback (a float
+// matrix among quantized ones: another activation format; T = 17: the GEMM), at 1 and 3 threads.
+TEST(MatmulMany, EachOutputEqualsItsOwnMatmul) {
+  std::mt19937 rng(41);
+  const int64_t K = 96;
+  for (const std::vector<DType>& types : {std::vector<DType>{DType::Q4_1, DType::Q4_1, DType::Q4_1},
+                                          std::vector<DType>{DType::Q8_0, DType::Q4_0, DType::Q6_K},
+                                          std::vector<DType>{DType::Q4_1, DType::F32}}) {
+    const int64_t k = types.back() == DType::Q6_K ? 256 : K;
+    const std::vector<int64_t> Ns{37, 5, 130};
+    std::vector<std::vector<uint8_t>> w;
+    std::vector<TensorView> W;
+    for (size_t i = 0; i < types.size(); ++i) w.push_back(random_weights(types[i], k, Ns[i], rng));
+    for (size_t i = 0; i < types.size(); ++i) W.push_back(view(types[i], k, Ns[i], w[i]));
+    for (int64_t T : {1, 3, 17}) {
+      for (int threads : {1, 3}) {
+        SCOPED_TRACE(::testing::Message() << dtype_name(types[0]) << "+... T=" << T << " threads=" << threads);
+        const int before = thread_count();
+        set_thread_count(threads);
+        const auto x = random_x(T * k, rng);
+        std::vector<std::vector<float>> want, got;
+        std::vector<MatmulOut> outs;
+        for (size_t i = 0; i < types.size(); ++i) {
+          want.emplace_back(size_t(T * Ns[i]));
+          got.emplace_back(size_t(T * Ns[i]), NAN);
+          matmul(W[i], x.data(), want[i].data(), T);
+        }
+        for (size_t i = 0; i < types.size(); ++i) outs.push_back({&W[i], got[i].data()});
+        matmul_many(outs.data(), int(outs.size()), x.data(), T);
+        set_thread_count(before);
+        for (size_t i = 0; i < types.size(); ++i)
+          EXPECT_EQ(0, std::memcmp(want[i].data(), got[i].data(), want[i].size() * sizeof(float))) << "output " << i;
+      }
+    }
+  }
+}
+
+TEST(MatmulMany, MismatchedKRunsEachAloneAndABadMatrixThrows) {
+  std::mt19937 rng(42);
+  const auto a = random_weights(DType::Q4_1, 64, 3, rng), b = random_weights(DType::Q4_1, 96, 3, rng);
+  const TensorView Wa = view(DType::Q4_1, 64, 3, a), Wb = view(DType::Q4_1, 96, 3, b);
+  const auto x = random_x(96, rng);  // Wa reads its first 64 values
+  std::vector<float> ya(3), yb(3), wa(3), wb(3);
+  matmul(Wa, x.data(), wa.data(), 1);
+  matmul(Wb, x.data(), wb.data(), 1);
+  const MatmulOut outs[2] = {{&Wa, ya.data()}, {&Wb, yb.data()}};
+  matmul_many(outs, 2, x.data(), 1);
+  EXPECT_EQ(ya, wa);
+  EXPECT_EQ(yb, wb);
+  TensorView bad = Wa;
+  bad.nbytes -= 1;
+  const MatmulOut bad_outs[2] = {{&Wb, yb.data()}, {&bad, ya.data()}};
+  EXPECT_THROW(matmul_many(bad_outs, 2, x.data(), 1), Error);
+}
+
+// matmul_pair_then: both outputs equal their own matmul bit for bit, and the epilogue sees every
+// (t, n) exactly once, after both outputs there are written (it checks them against the matmuls).
+TEST(MatmulPair, EpilogueSeesEachFinishedRangeOnce) {
+  std::mt19937 rng(43);
+  const int64_t K = 160, N = 301;
+  const auto a = random_weights(DType::Q4_1, K, N, rng), b = random_weights(DType::Q4_1, K, N, rng);
+  const TensorView Wa = view(DType::Q4_1, K, N, a), Wb = view(DType::Q4_1, K, N, b);
+  for (int64_t T : {1, 2, 5, 16}) {
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE(::testing::Message() << "T=" << T << " threads=" << threads);
+      const auto x = random_x(T * K, rng);
+      std::vector<float> wa(size_t(T * N)), wb(size_t(T * N)), ga(size_t(T * N), NAN), gb(size_t(T * N), NAN);
+      matmul(Wa, x.data(), wa.data(), T);
+      matmul(Wb, x.data(), wb.data(), T);
+      std::vector<std::atomic<int>> seen(size_t(T * N));
+      std::atomic<int> unfinished{0};
+      const int before = thread_count();
+      set_thread_count(threads);
+      matmul_pair_then(Wa, Wb, x.data(), ga.data(), gb.data(), T, [&](int64_t t, int64_t n0, int64_t n1) {
+        for (int64_t n = n0; n < n1; ++n) {
+          const size_t i = size_t(t * N + n);
+          seen[i]++;
+          if (std::memcmp(&ga[i], &wa[i], 4) != 0 || std::memcmp(&gb[i], &wb[i], 4) != 0) unfinished++;
+        }
+      });
+      set_thread_count(before);
+      EXPECT_EQ(unfinished.load(), 0);
+      for (size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i].load(), 1) << "output " << i;
+      EXPECT_EQ(0, std::memcmp(wa.data(), ga.data(), wa.size() * sizeof(float)));
+      EXPECT_EQ(0, std::memcmp(wb.data(), gb.data(), wb.size() * sizeof(float)));
+    }
+  }
+  const auto c = random_weights(DType::Q4_1, K, N - 1, rng);
+  std::vector<float> x(static_cast<size_t>(K)), y1(static_cast<size_t>(N)), y2(static_cast<size_t>(N));
+  EXPECT_THROW(matmul_pair_then(Wa, view(DType::Q4_1, K, N - 1, c), x.data(), y1.data(), y2.data(), 1,
+                                [](int64_t, int64_t, int64_t) {}),
+               Error);
 }
 
 // Largest integer partial sums at T = 2 (the row kernels); see matmul_test_data.hpp.
