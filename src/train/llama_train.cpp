@@ -207,6 +207,21 @@ double LlamaTrainModel::flops_per_token(int64_t T) const {
 
 float LlamaTrainModel::forward(const int32_t* inputs, const int32_t* targets, int64_t B,
                                int64_t T) {
+  forward_trunk(inputs, targets, B, T);
+  const int64_t BT = B * T;
+  LlamaActs& a = acts_;
+  matmul_forward(a.logits, a.hf, params_[kOutput], nullptr, BT, config_.channels, config_.vocab_size);
+  if (!targets) return 0.0f;
+  std::memcpy(targets_.data(), targets, size_t(BT) * sizeof(int32_t));
+  crossentropy_forward(a.losses, a.probs, a.logits, targets, BT, config_.vocab_size);
+  double sum = 0.0;
+  for (int64_t i = 0; i < BT; ++i) sum += a.losses[i];
+  have_targets_ = true;
+  return float(sum / double(BT));
+}
+
+void LlamaTrainModel::forward_trunk(const int32_t* inputs, const int32_t* targets, int64_t B,
+                                    int64_t T) {
   const LlamaTrainConfig& c = config_;
   const int64_t C = c.channels, L = c.n_layer, NH = c.n_head, NKV = c.n_kv_head,
                 HS = c.head_size(), KV = c.kv_dim(), F = c.ffn_hidden, V = c.vocab_size;
@@ -262,14 +277,6 @@ float LlamaTrainModel::forward(const int32_t* inputs, const int32_t* targets, in
     residual_forward(out, x2, out, BT * C);
   }
   rmsnorm_forward(a.hf, a.rstdf, a.x + L * BT * C, p[kOutputNorm], BT, C, eps);
-  matmul_forward(a.logits, a.hf, p[kOutput], nullptr, BT, C, V);
-  if (!targets) return 0.0f;
-  std::memcpy(targets_.data(), targets, size_t(BT) * sizeof(int32_t));
-  crossentropy_forward(a.losses, a.probs, a.logits, targets, BT, V);
-  double sum = 0.0;
-  for (int64_t i = 0; i < BT; ++i) sum += a.losses[i];
-  have_targets_ = true;
-  return float(sum / double(BT));
 }
 
 void LlamaTrainModel::zero_grad() { zero(grads_memory_.data(), int64_t(grads_memory_.size())); }

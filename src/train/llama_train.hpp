@@ -75,6 +75,11 @@ class LlamaTrainModel : public TrainModel {
 
   float forward(const int32_t* inputs, const int32_t* targets, int64_t B, int64_t T) override;
   const float* logits() const override { return acts_.logits; }
+  // The forward up to the final normed hidden states acts().hf (B, T, C), without the
+  // vocabulary projection (a classifier's features; backward_from_hidden() differentiates it).
+  void forward_hidden(const int32_t* inputs, int64_t B, int64_t T) {
+    forward_trunk(inputs, nullptr, B, T);
+  }
   void zero_grad() override;
   void backward() override;
   // The backward from a gradient dhf (B, T, C) on the final normed hidden states acts().hf of
@@ -91,6 +96,8 @@ class LlamaTrainModel : public TrainModel {
   explicit LlamaTrainModel(const LlamaTrainConfig& config);  // parameters all zero
   void allocate(int64_t B, int64_t T);
   void backward_trunk();  // from grad_acts_.dh = d(hf) down to the embeddings
+  // targets only validated here (forward() computes the loss from them).
+  void forward_trunk(const int32_t* inputs, const int32_t* targets, int64_t B, int64_t T);
 
   LlamaTrainConfig config_;
   std::vector<ParamTensor> tensors_;
