@@ -192,10 +192,24 @@ void Model::block(int64_t l, const Batch& batch, KVCache& cache) {
 }
 
 void Model::forward(const Batch& batch, KVCache& cache, std::vector<float>& logits) {
+  clock::Lap lap("forward", "forward");
+  const int64_t n_out = forward_trunk(batch, cache, lap);
+  logits.resize(size_t(n_out * config_.n_vocab));
+  if (n_out == 0) return;
+  linear(weights_.output, TensorView{}, s_.q.data(), logits.data(), n_out);
+  lap.mark("output");
+}
+
+void Model::forward_hidden(const Batch& batch, KVCache& cache, std::vector<float>& hidden) {
+  clock::Lap lap("forward", "forward");
+  const int64_t n_out = forward_trunk(batch, cache, lap);
+  hidden.assign(s_.q.begin(), s_.q.begin() + n_out * config_.n_embd);
+}
+
+int64_t Model::forward_trunk(const Batch& batch, KVCache& cache, clock::Lap& lap) {
   const ModelConfig& c = config_;
   const int64_t T = batch.size(), C = c.n_embd, V = c.n_vocab;
   if (T == 0) fail("forward: empty batch");
-  clock::Lap lap("forward", "forward");
   if (batch.pos.size() != size_t(T) || batch.seq.size() != size_t(T) ||
       batch.logits.size() != size_t(T))
     fail("forward: batch arrays differ in length");
@@ -243,12 +257,10 @@ void Model::forward(const Batch& batch, KVCache& cache, std::vector<float>& logi
     std::copy_n(s_.x.data() + t * C, C, s_.h.data() + n_out * C);
     ++n_out;
   }
-  logits.resize(size_t(n_out * V));
-  if (n_out == 0) return;
+  if (n_out == 0) return 0;
   norm(weights_.output_norm, weights_.output_norm_b, s_.h.data(), s_.q.data(), n_out);
   lap.mark("output_norm");
-  linear(weights_.output, TensorView{}, s_.q.data(), logits.data(), n_out);
-  lap.mark("output");
+  return n_out;
 }
 
 }  // namespace tock

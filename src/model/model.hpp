@@ -14,6 +14,10 @@
 
 namespace tock {
 
+namespace clock {
+class Lap;
+}
+
 // The KV cache's element type. automatic: f16 on the fast path for quantized weights (llama.cpp's
 // default: half the bytes attention reads per token); f32 on the exact path, whose parity with the
 // reference must not include cache rounding, and for float weights, whose fast path stays within
@@ -40,9 +44,14 @@ class Model {
   // cache.length(seq)+1, ... in batch order. logits gets (n_out, V) rows, n_out = tokens that
   // asked for logits, in batch order.
   void forward(const Batch& batch, KVCache& cache, std::vector<float>& logits);
+  // As forward(), but hidden gets the final normed hidden states (n_out, C) of those tokens
+  // instead of their logits (a classifier's features): the vocabulary projection is skipped.
+  void forward_hidden(const Batch& batch, KVCache& cache, std::vector<float>& hidden);
 
  private:
   Model(GgufFile file, ModelOptions options);
+  // Everything up to the final norm; its output (n_out, C) is left in s_.q. Returns n_out.
+  int64_t forward_trunk(const Batch& batch, KVCache& cache, clock::Lap& lap);
   void block(int64_t l, const Batch& batch, KVCache& cache);
   void attend(int64_t l, const Batch& batch, KVCache& cache);
   void linear(const TensorView& W, const TensorView& b, const float* x, float* y, int64_t T);
