@@ -5,7 +5,8 @@ machine and Python version): bucket = first 8 bytes mod 100, < 70 train, < 80 va
 Texts are cleaned like the training corpus (tests/python/train_corpus.py), whitespace is
 collapsed to single spaces (a TSV row is one line) and cut to --max-chars characters. Each
 split keeps at most --max-per-class records per label, the lowest hashes first, so the
-subset is deterministic too. Usage: make_tsv.py OUT [--max-per-class N] [--max-chars N]"""
+subset is deterministic too. Usage: make_tsv.py OUT [--max-per-class N] [--max-test-per-class N]
+[--max-val-per-class N] [--max-chars N]"""
 import argparse
 import hashlib
 import os
@@ -76,8 +77,11 @@ if __name__ == "__main__":
     ap.add_argument("out")
     ap.add_argument("--max-per-class", type=int, default=100)
     ap.add_argument("--max-test-per-class", type=int, default=40)
+    ap.add_argument("--max-val-per-class", type=int, default=None, help="default: the test cap")
     ap.add_argument("--max-chars", type=int, default=300)
     a = ap.parse_args()
     n = make(a.out, a.max_per_class, a.max_chars,
-             {"train": a.max_per_class, "val": a.max_test_per_class, "test": a.max_test_per_class})
+             {"train": a.max_per_class,
+              "val": a.max_test_per_class if a.max_val_per_class is None else a.max_val_per_class,
+              "test": a.max_test_per_class})
     print(" ".join(f"{k}={v}" for k, v in n.items()))

@@ -54,19 +54,20 @@ int run_eval_classify(const EvalClassifyFlags& f) {
     const Classifier c = load_classifier(f.model);
     labels = c.labels;
     const auto test = read_classify_tsv(f.data, labels);
-    auto backbone = classifier_backbone(c.base, c.base_seed);
-    std::unique_ptr<LlamaLora> lora;
-    if (!f.adapter.empty()) {
-      lora = load_lora(f.adapter, backbone->config());
-      backbone->set_adapter(lora.get());
-    }
-    auto tok = Tokenizer::from_gguf(GgufFile::open(c.base));
     std::vector<std::string> texts;
     for (const auto& e : test) {
       texts.push_back(e.text);
       gold.push_back(e.label);
     }
-    pred = classify_predict(c, classify_features(*backbone, *tok, texts, c.seq, c.pooling, f.batch, true));
+    if (f.adapter.empty()) {
+      pred = classify_predict(c, classifier_features(c, texts, f.batch, true));
+    } else {  // the adapter runs on the training model, as train --lora-rank did
+      auto backbone = classifier_backbone(c.base, c.base_seed);
+      const auto lora = load_lora(f.adapter, backbone->config());
+      backbone->set_adapter(lora.get());
+      auto tok = Tokenizer::from_gguf(GgufFile::open(c.base));
+      pred = classify_predict(c, classify_features(*backbone, *tok, texts, c.seq, c.pooling, f.batch, true));
+    }
     title = f.model;
     if (!f.out.empty()) {
       std::string rows;

@@ -1,8 +1,12 @@
 // `tock train --task classify --labels L.txt --data TRAIN.tsv --init MODEL.gguf [--val VAL.tsv]
-// [--pool mean|last] [--scratch] [--seq T] [--batch B] [--steps N] [--lr LR] --out DIR`.
-// The backbone is frozen: its pooled final hidden states are computed once per text, then the
-// head (classify_head.hpp) is trained on them with AdamW; features are standardised during
-// training and the scaling folded into the saved weights. Writes DIR/classifier.gguf.
+// [--pool mean|last] [--scratch [--layers L --dim C --heads NH --kv-heads NKV --ff F]]
+// [--finetune | --lora-rank r] [--head-init CLASSIFIER.gguf] [--seq T] [--batch B] [--steps N]
+// [--lr LR] --out DIR`.
+// Frozen (the default): the backbone's pooled final hidden states are computed once per text
+// (classifier_features: the inference fast path for a pretrained GGUF), then the head
+// (classify_head.hpp) is trained on them with AdamW; features are standardised during training
+// and the scaling folded into the saved weights. --finetune / --lora-rank train end to end
+// (classify_finetune.hpp). Writes DIR/classifier.gguf (and backbone.gguf or adapter.gguf).
 #include "cli/cmd_train_classify.hpp"
 
 #include <CLI/CLI.hpp>
@@ -38,6 +42,8 @@ void add_classify_train_flags(CLI::App* cmd, ClassifyTrainFlags& f) {
   cmd->add_option("--lora-rank", f.lora_rank, "classify: train rank-r LoRA adapters on attention q/v and the head (writes DIR/adapter.gguf)");
   cmd->add_option("--lora-alpha", f.lora_alpha, "classify --lora-rank: adapter scale alpha (scale alpha/r; default 2r)");
   cmd->add_option("--merge", f.merge, "classify --lora-rank: also write the backbone with the adapters merged here");
+  cmd->add_flag("!--no-train-accuracy", f.train_accuracy, "classify --finetune/--lora-rank: skip the train set's accuracy pass at the end");
+  cmd->add_option("--head-init", f.head_init, "classify --finetune/--lora-rank: start the head from this classifier's (e.g. a frozen run's) instead of 0");
 }
 
 namespace {
@@ -54,71 +60,27 @@ std::vector<int32_t> labels_of(const std::vector<ClassifyExample>& ex) {
   return l;
 }
 
-}  // namespace
+// --scratch with any of --layers/--dim/--heads/--kv-heads/--ff: a Llama of those sizes (the
+// rest, the vocabulary included, from the --init model) with random weights from seed.
+std::unique_ptr<LlamaTrainModel> sized_scratch(const LlamaTrainConfig& base, const ModelShape& s,
+                                               uint64_t seed) {
+  LlamaTrainConfig cfg = base;
+  if (s.layers > 0) cfg.n_layer = s.layers;
+  if (s.dim > 0) cfg.channels = s.dim;
+  if (s.heads > 0) cfg.n_head = cfg.n_kv_head = s.heads;
+  if (s.kv_heads > 0) cfg.n_kv_head = s.kv_heads;
+  if (s.ff > 0) cfg.ffn_hidden = s.ff;
+  validate(cfg);
+  return std::make_unique<LlamaTrainModel>(cfg, seed);
+}
 
-int run_train_classify(const TrainOptions& o, const ClassifyTrainFlags& f) {
-  if (f.labels.empty()) fail("train --task classify: --labels is required");
-  if (o.data_dir.empty()) fail("train --task classify: --data TRAIN.tsv is required");
-  if (o.init_model.empty()) fail("train --task classify: --init MODEL.gguf is required (the backbone)");
-  Classifier c;
-  c.labels = read_labels(f.labels);
-  c.pooling = parse_pooling(f.pool);
-  c.seq = o.shape.seq > 0 ? o.shape.seq : 64;
-  c.base = std::filesystem::absolute(o.init_model).string();
-  c.base_seed = f.scratch ? std::max<uint64_t>(o.seed, 1) : 0;
-  const auto train = read_classify_tsv(o.data_dir, c.labels);
-  auto model = classifier_backbone(c.base, c.base_seed);
-  auto tok = Tokenizer::from_gguf(GgufFile::open(c.base));
-  const int64_t C = model->config().channels, K = int64_t(c.labels.size()),
-                N = int64_t(train.size());
+// The frozen backbone's head: AdamW on standardised features x (N, C), the standardisation
+// folded into c.w, c.bias; writes DIR/classifier.gguf.
+int train_frozen_head(const TrainOptions& o, const ClassifyTrainFlags& f, Classifier& c,
+                      std::vector<float> x, const std::vector<int32_t>& y) {
+  const int64_t K = int64_t(c.labels.size()), N = int64_t(y.size()),
+                C = int64_t(x.size()) / std::max<int64_t>(N, 1);
   c.channels = C;
-  const int64_t fbatch = 8;
-  if (!f.merge.empty() && f.lora_rank < 1) fail("train --task classify: --merge needs --lora-rank");
-  if (f.finetune && f.lora_rank > 0) fail("train --task classify: --finetune and --lora-rank exclude each other");
-  if (f.finetune || f.lora_rank > 0) {
-    std::unique_ptr<LlamaLora> lora;
-    if (f.lora_rank > 0) {
-      lora = std::make_unique<LlamaLora>(model->config(), f.lora_rank,
-                                         f.lora_alpha > 0.0f ? f.lora_alpha : 2.0f * float(f.lora_rank),
-                                         o.seed);
-      model->set_adapter(lora.get());
-    }
-    classify_finetune(*model, *tok, train, c,
-                      {.batch = o.batch > 0 ? o.batch : 8, .steps = o.steps > 0 ? o.steps : 50,
-                       .lr = o.lr, .head_lr = f.head_lr, .weight_decay = o.weight_decay,
-                       .seed = o.seed, .progress = !o.quiet, .lora = lora.get()});
-    std::filesystem::create_directories(o.out_dir);
-    if (lora) {  // the backbone is unchanged: the classifier keeps pointing at it
-      const std::string adapter = (std::filesystem::path(o.out_dir) / "adapter.gguf").string();
-      save_lora(*lora, adapter);
-      std::printf("wrote %s (rank %lld, alpha %g)\n", adapter.c_str(), (long long)lora->rank(),
-                  double(lora->alpha()));
-    } else {
-      const std::string backbone = (std::filesystem::path(o.out_dir) / "backbone.gguf").string();
-      export_llama_gguf(*model, GgufFile::open(c.base), backbone, "tock-classify-backbone");
-      c.base = std::filesystem::absolute(backbone).string();
-      c.base_seed = 0;
-    }
-    const std::string path = (std::filesystem::path(o.out_dir) / "classifier.gguf").string();
-    save_classifier(c, path);
-    const auto m = classify_metrics(labels_of(train), classify_predict(c, classify_features(
-        *model, *tok, texts_of(train), c.seq, c.pooling, fbatch, false)), K);
-    std::printf("train accuracy %.4f (%lld examples)\nwrote %s\n", m.accuracy, (long long)N,
-                path.c_str());
-    if (!f.merge.empty()) {
-      lora->merge_into(*model);
-      model->set_adapter(nullptr);
-      export_llama_gguf(*model, GgufFile::open(c.base), f.merge, "tock-lora-merged");
-      std::printf("wrote %s (adapters merged)\n", f.merge.c_str());
-    }
-    return 0;
-  }
-  std::fprintf(stderr, "classify: %lld examples, %lld labels, backbone %s%s, seq %lld, %s pooling\n",
-               (long long)N, (long long)K, c.base.c_str(), f.scratch ? " (random weights)" : "",
-               (long long)c.seq, pooling_name(c.pooling));
-  std::vector<float> x = classify_features(*model, *tok, texts_of(train), c.seq, c.pooling, fbatch,
-                                           !o.quiet);
-  const std::vector<int32_t> y = labels_of(train);
   const std::vector<float> raw = x;  // for the train accuracy of the folded head
 
   // Standardise each channel (LLM hidden states have a few huge channels), train on that.
@@ -187,11 +149,106 @@ int run_train_classify(const TrainOptions& o, const ClassifyTrainFlags& f) {
   std::printf("train accuracy %.4f (%lld examples)\n", mt.accuracy, (long long)N);
   if (!f.val.empty()) {
     const auto val = read_classify_tsv(f.val, c.labels);
-    const auto xv = classify_features(*model, *tok, texts_of(val), c.seq, c.pooling, fbatch, !o.quiet);
+    const auto xv = classifier_features(c, texts_of(val), 8, !o.quiet);
     const auto mv = classify_metrics(labels_of(val), classify_predict(c, xv), K);
     std::printf("val accuracy %.4f (%zu examples)\n", mv.accuracy, val.size());
   }
   std::printf("wrote %s\n", path.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int run_train_classify(const TrainOptions& o, const ClassifyTrainFlags& f) {
+  if (f.labels.empty()) fail("train --task classify: --labels is required");
+  if (o.data_dir.empty()) fail("train --task classify: --data TRAIN.tsv is required");
+  if (o.init_model.empty()) fail("train --task classify: --init MODEL.gguf is required (the backbone)");
+  Classifier c;
+  c.labels = read_labels(f.labels);
+  c.pooling = parse_pooling(f.pool);
+  c.seq = o.shape.seq > 0 ? o.shape.seq : 64;
+  c.base = std::filesystem::absolute(o.init_model).string();
+  c.base_seed = f.scratch ? std::max<uint64_t>(o.seed, 1) : 0;
+  const auto train = read_classify_tsv(o.data_dir, c.labels);
+  const ModelShape& s = o.shape;
+  const bool sized = s.layers > 0 || s.dim > 0 || s.heads > 0 || s.kv_heads > 0 || s.ff > 0;
+  if (!f.merge.empty() && f.lora_rank < 1) fail("train --task classify: --merge needs --lora-rank");
+  if (f.finetune && f.lora_rank > 0) fail("train --task classify: --finetune and --lora-rank exclude each other");
+  if (sized && !(f.scratch && f.finetune))
+    fail("train --task classify: --layers/--dim/--heads/--kv-heads/--ff need --scratch --finetune "
+         "(a model of its own sizes is trained end to end and exported)");
+  if (!f.head_init.empty() && !f.finetune && f.lora_rank < 1)
+    fail("train --task classify: --head-init needs --finetune or --lora-rank");
+  const int64_t K = int64_t(c.labels.size()), N = int64_t(train.size()), fbatch = 8;
+  const std::vector<int32_t> y = labels_of(train);
+  if (!f.finetune && f.lora_rank < 1) {
+    std::fprintf(stderr, "classify: %lld examples, %lld labels, backbone %s%s, seq %lld, %s pooling\n",
+                 (long long)N, (long long)K, c.base.c_str(), f.scratch ? " (random weights)" : "",
+                 (long long)c.seq, pooling_name(c.pooling));
+    return train_frozen_head(o, f, c, classifier_features(c, texts_of(train), fbatch, !o.quiet), y);
+  }
+  auto tok = Tokenizer::from_gguf(GgufFile::open(c.base));
+  auto model = classifier_backbone(c.base, c.base_seed);
+  if (sized) model = sized_scratch(model->config(), s, c.base_seed);
+  const int64_t C = model->config().channels;
+  c.channels = C;
+  if (!f.head_init.empty()) {
+    const Classifier h = load_classifier(f.head_init);
+    if (h.labels != c.labels || h.channels != C)
+      fail("train --task classify: --head-init ", f.head_init, " has ", h.labels.size(), " labels x ",
+           h.channels, " channels; this run has ", K, " (", f.labels, ") x ", C);
+    c.w = h.w;
+    c.bias = h.bias;
+  }
+  {
+    std::unique_ptr<LlamaLora> lora;
+    if (f.lora_rank > 0) {
+      lora = std::make_unique<LlamaLora>(model->config(), f.lora_rank,
+                                         f.lora_alpha > 0.0f ? f.lora_alpha : 2.0f * float(f.lora_rank),
+                                         o.seed);
+      model->set_adapter(lora.get());
+    }
+    classify_finetune(*model, *tok, train, c,
+                      {.batch = o.batch > 0 ? o.batch : 8, .steps = o.steps > 0 ? o.steps : 50,
+                       .lr = o.lr, .head_lr = f.head_lr, .weight_decay = o.weight_decay,
+                       .seed = o.seed, .progress = !o.quiet, .lora = lora.get()});
+    std::filesystem::create_directories(o.out_dir);
+    if (lora) {  // the backbone is unchanged: the classifier keeps pointing at it
+      const std::string adapter = (std::filesystem::path(o.out_dir) / "adapter.gguf").string();
+      save_lora(*lora, adapter);
+      std::printf("wrote %s (rank %lld, alpha %g, %lld adapter + %lld head parameters)\n",
+                  adapter.c_str(), (long long)lora->rank(), double(lora->alpha()),
+                  (long long)lora->num_params(), (long long)(K * C + K));
+    } else {
+      const std::string backbone = (std::filesystem::path(o.out_dir) / "backbone.gguf").string();
+      export_llama_gguf(*model, GgufFile::open(c.base), backbone, "tock-classify-backbone");
+      c.base = std::filesystem::absolute(backbone).string();
+      c.base_seed = 0;
+    }
+    const std::string path = (std::filesystem::path(o.out_dir) / "classifier.gguf").string();
+    save_classifier(c, path);
+    // Accuracy as eval classify computes it: with the adapter on the training model, else on
+    // the exported backbone (classifier_features).
+    auto accuracy = [&](const std::vector<ClassifyExample>& ex) {
+      const auto x = lora ? classify_features(*model, *tok, texts_of(ex), c.seq, c.pooling, fbatch, false)
+                          : classifier_features(c, texts_of(ex), fbatch, false);
+      return classify_metrics(labels_of(ex), classify_predict(c, x), K).accuracy;
+    };
+    if (f.train_accuracy)
+      std::printf("train accuracy %.4f (%lld examples)\n", accuracy(train), (long long)N);
+    if (!f.val.empty()) {
+      const auto val = read_classify_tsv(f.val, c.labels);
+      std::printf("val accuracy %.4f (%zu examples)\n", accuracy(val), val.size());
+    }
+    std::printf("wrote %s\n", path.c_str());
+    if (!f.merge.empty()) {
+      lora->merge_into(*model);
+      model->set_adapter(nullptr);
+      export_llama_gguf(*model, GgufFile::open(c.base), f.merge, "tock-lora-merged");
+      std::printf("wrote %s (adapters merged)\n", f.merge.c_str());
+    }
+    return 0;
+  }
   return 0;
 }
 

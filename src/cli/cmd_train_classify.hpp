@@ -22,6 +22,8 @@ struct ClassifyTrainFlags {
   int64_t lora_rank = 0;  // > 0: train LoRA adapters on q/v (and the head) instead
   float lora_alpha = 0.0f;  // 0: 2·rank
   std::string merge;  // with --lora-rank: also write the backbone with the adapters folded in
+  bool train_accuracy = true;  // --finetune/--lora-rank: re-run the train set for its accuracy
+  std::string head_init;  // --finetune/--lora-rank: the head starts from this classifier's
 };
 
 void add_classify_train_flags(CLI::App* cmd, ClassifyTrainFlags& f);

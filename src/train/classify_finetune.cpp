@@ -19,15 +19,13 @@ void classify_finetune(LlamaTrainModel& model, const Tokenizer& tok,
                 N = int64_t(train.size()), B = std::min(o.batch, N),
                 seq = std::min(c.seq, model.max_seq_len());
   c.channels = C;
-  c.w.assign(size_t(K * C), 0.0f);
-  c.bias.assign(size_t(K), 0.0f);
-  std::vector<std::vector<int32_t>> ids;
-  for (const auto& e : train) {
-    auto t = tok.encode(e.text);
-    if (t.empty()) t.push_back(tok.eos());
-    if (int64_t(t.size()) > seq) t.resize(size_t(seq));
-    ids.push_back(std::move(t));
+  if (int64_t(c.w.size()) != K * C || int64_t(c.bias.size()) != K) {  // no head given
+    c.w.assign(size_t(K * C), 0.0f);
+    c.bias.assign(size_t(K), 0.0f);
   }
+  std::vector<std::string> texts;
+  for (const auto& e : train) texts.push_back(e.text);
+  const auto ids = classify_token_ids(tok, texts, seq);
   std::vector<float> hgrads(size_t(K * C + K));
   AdamW body({.weight_decay = o.weight_decay}, o.lora ? o.lora->num_params() : model.num_params());
   AdamW head({.weight_decay = o.weight_decay}, K * C + K);
@@ -60,7 +58,7 @@ void classify_finetune(LlamaTrainModel& model, const Tokenizer& tok,
       labels.push_back(train[size_t(pick[size_t(b)])].label);
       tokens += int64_t(t.size());
     }
-    model.forward(inputs.data(), nullptr, B, T);
+    model.forward_hidden(inputs.data(), B, T);
     std::vector<float> pooled(static_cast<size_t>(B * C)), probs(static_cast<size_t>(B * K)),
         dpooled(static_cast<size_t>(B * C)), dhidden(static_cast<size_t>(B * T * C));
     classify_pool_forward(pooled.data(), model.acts().hf, lengths.data(), B, T, C, c.pooling);

@@ -23,7 +23,9 @@ struct ClassifyFinetuneOptions {
   LlamaLora* lora = nullptr;
 };
 
-// c.labels, c.pooling and c.seq set; c.channels, c.w, c.bias are written (the head starts at 0).
+// c.labels, c.pooling and c.seq set; c.channels, c.w, c.bias are written. The head starts from
+// c.w, c.bias when they have the (K, C) and (K) sizes (e.g. a frozen run's head: linear probe,
+// then fine-tune), else at 0.
 void classify_finetune(LlamaTrainModel& model, const Tokenizer& tok,
                        const std::vector<ClassifyExample>& train, Classifier& c,
                        const ClassifyFinetuneOptions& o);

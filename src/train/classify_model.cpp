@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "io/gguf.hpp"
+#include "model/model.hpp"
 #include "text/tokenizer.hpp"
 
 namespace tock {
@@ -53,35 +54,34 @@ std::unique_ptr<LlamaTrainModel> classifier_backbone(const std::string& base, ui
   return std::make_unique<LlamaTrainModel>(model->config(), base_seed);
 }
 
-std::vector<float> classify_features(LlamaTrainModel& model, const Tokenizer& tok,
-                                     const std::vector<std::string>& texts, int64_t seq,
-                                     Pooling pooling, int64_t batch, bool progress) {
-  const int64_t C = model.config().channels, N = int64_t(texts.size());
-  seq = std::min(seq, model.max_seq_len());
-  std::vector<float> out(static_cast<size_t>(N * C));
+std::vector<std::vector<int32_t>> classify_token_ids(const Tokenizer& tok,
+                                                     const std::vector<std::string>& texts,
+                                                     int64_t seq) {
+  std::vector<std::vector<int32_t>> ids;
+  ids.reserve(texts.size());
+  for (const auto& text : texts) {
+    auto t = tok.encode(text);
+    if (t.empty()) t.push_back(tok.eos());
+    if (int64_t(t.size()) > seq) t.resize(size_t(seq));
+    ids.push_back(std::move(t));
+  }
+  return ids;
+}
+
+namespace {
+
+// Runs run_batch(first, ids of B texts, their rows of out) over the texts, `batch` at a time,
+// printing texts done and tokens/s when progress is set.
+template <typename RunBatch>
+void for_each_batch(const std::vector<std::vector<int32_t>>& ids, int64_t batch, int64_t C,
+                    std::vector<float>& out, bool progress, RunBatch run_batch) {
+  const int64_t N = int64_t(ids.size());
   const auto t0 = std::chrono::steady_clock::now();
   int64_t tokens_done = 0;
   for (int64_t i0 = 0; i0 < N; i0 += batch) {
     const int64_t B = std::min(batch, N - i0);
-    std::vector<std::vector<int32_t>> ids(static_cast<size_t>(B));
-    int64_t T = 1;
-    for (int64_t b = 0; b < B; ++b) {
-      ids[size_t(b)] = tok.encode(texts[size_t(i0 + b)]);
-      if (ids[size_t(b)].empty()) ids[size_t(b)].push_back(tok.eos());
-      if (int64_t(ids[size_t(b)].size()) > seq) ids[size_t(b)].resize(size_t(seq));
-      T = std::max<int64_t>(T, int64_t(ids[size_t(b)].size()));
-    }
-    // Right padding with the first text's tokens' EOS: causal attention keeps it out of the
-    // real positions, and pooling reads only those.
-    std::vector<int32_t> inputs(size_t(B * T), tok.eos());
-    std::vector<int32_t> lengths(static_cast<size_t>(B));
-    for (int64_t b = 0; b < B; ++b) {
-      std::copy(ids[size_t(b)].begin(), ids[size_t(b)].end(), inputs.begin() + b * T);
-      lengths[size_t(b)] = int32_t(ids[size_t(b)].size());
-      tokens_done += lengths[size_t(b)];
-    }
-    model.forward(inputs.data(), nullptr, B, T);
-    classify_pool_forward(out.data() + i0 * C, model.acts().hf, lengths.data(), B, T, C, pooling);
+    run_batch(i0, B, out.data() + i0 * C);
+    for (int64_t b = 0; b < B; ++b) tokens_done += int64_t(ids[size_t(i0 + b)].size());
     if (progress) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::fprintf(stderr, "\rfeatures: %lld/%lld texts, %.1f tok/s", (long long)(i0 + B),
@@ -89,7 +89,70 @@ std::vector<float> classify_features(LlamaTrainModel& model, const Tokenizer& to
     }
   }
   if (progress) std::fprintf(stderr, "\n");
+}
+
+}  // namespace
+
+std::vector<float> classify_features(LlamaTrainModel& model, const Tokenizer& tok,
+                                     const std::vector<std::string>& texts, int64_t seq,
+                                     Pooling pooling, int64_t batch, bool progress) {
+  const int64_t C = model.config().channels;
+  const auto ids = classify_token_ids(tok, texts, std::min(seq, model.max_seq_len()));
+  std::vector<float> out(texts.size() * size_t(C));
+  for_each_batch(ids, batch, C, out, progress, [&](int64_t i0, int64_t B, float* pooled) {
+    int64_t T = 1;
+    for (int64_t b = 0; b < B; ++b) T = std::max<int64_t>(T, int64_t(ids[size_t(i0 + b)].size()));
+    // Right padding with EOS: causal attention keeps it out of the real positions, and
+    // pooling reads only those.
+    std::vector<int32_t> inputs(size_t(B * T), tok.eos());
+    std::vector<int32_t> lengths(static_cast<size_t>(B));
+    for (int64_t b = 0; b < B; ++b) {
+      const auto& t = ids[size_t(i0 + b)];
+      std::copy(t.begin(), t.end(), inputs.begin() + b * T);
+      lengths[size_t(b)] = int32_t(t.size());
+    }
+    model.forward_hidden(inputs.data(), B, T);
+    classify_pool_forward(pooled, model.acts().hf, lengths.data(), B, T, C, pooling);
+  });
   return out;
+}
+
+std::vector<float> classify_features(Model& model, const Tokenizer& tok,
+                                     const std::vector<std::string>& texts, int64_t seq,
+                                     Pooling pooling, int64_t batch, bool progress) {
+  const int64_t C = model.config().n_embd;
+  const auto ids = classify_token_ids(tok, texts, seq);
+  std::vector<float> out(texts.size() * size_t(C)), hidden;
+  KVCache cache = model.make_cache(seq);
+  Batch in;
+  for_each_batch(ids, batch, C, out, progress, [&](int64_t i0, int64_t B, float* pooled) {
+    // Text b is sequence b: no padding; each sequence's rows are pooled on their own.
+    in.clear();
+    cache.clear();
+    for (int64_t b = 0; b < B; ++b) {
+      const auto& t = ids[size_t(i0 + b)];
+      for (size_t j = 0; j < t.size(); ++j) in.add(t[j], int32_t(j), int32_t(b), true);
+    }
+    model.forward_hidden(in, cache, hidden);
+    int64_t row = 0;
+    for (int64_t b = 0; b < B; ++b) {
+      const int32_t n = int32_t(ids[size_t(i0 + b)].size());
+      classify_pool_forward(pooled + b * C, hidden.data() + row * C, &n, 1, n, C, pooling);
+      row += n;
+    }
+  });
+  return out;
+}
+
+std::vector<float> classifier_features(const Classifier& c, const std::vector<std::string>& texts,
+                                       int64_t batch, bool progress) {
+  const auto tok = Tokenizer::from_gguf(GgufFile::open(c.base));
+  if (c.base_seed != 0) {
+    auto model = classifier_backbone(c.base, c.base_seed);
+    return classify_features(*model, *tok, texts, c.seq, c.pooling, batch, progress);
+  }
+  auto model = Model::load(c.base);
+  return classify_features(*model, *tok, texts, c.seq, c.pooling, batch, progress);
 }
 
 std::vector<int32_t> classify_predict(const Classifier& c, const std::vector<float>& features) {

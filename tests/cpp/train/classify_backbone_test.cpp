@@ -36,7 +36,7 @@ struct Problem {
   double loss(LlamaTrainModel& m, std::vector<float>* probs_out = nullptr,
               std::vector<float>* pooled_out = nullptr) const {
     const int64_t C = cfg.channels;
-    m.forward(inputs.data(), nullptr, B, T);
+    m.forward_hidden(inputs.data(), B, T);
     std::vector<float> pooled(static_cast<size_t>(B * C)), probs(static_cast<size_t>(B * K));
     classify_pool_forward(pooled.data(), m.acts().hf, lengths.data(), B, T, C, Pooling::mean);
     const double l = classify_head_forward(probs.data(), pooled.data(), w.data(), bias.data(),
@@ -83,6 +83,17 @@ TEST(ClassifyBackbone, ParameterGradientsMatchFiniteDifferences) {
   // Token 0 appears only as padding (positions after lengths), token 10 never.
   const LlamaParams& g = m.grad_views();
   for (int64_t c = 0; c < C; ++c) EXPECT_EQ(g[kTokEmbd][0 * C + c], 0.0f);
+}
+
+TEST(ClassifyBackbone, ForwardHiddenGivesForwardsHiddenStates) {
+  Problem s;
+  LlamaTrainModel m(s.cfg, 5);
+  const size_t n = size_t(s.B * s.T * s.cfg.channels);
+  m.forward(s.inputs.data(), nullptr, s.B, s.T);
+  const std::vector<float> full(m.acts().hf, m.acts().hf + n);
+  std::fill(m.acts().hf, m.acts().hf + n, -7.0f);
+  m.forward_hidden(s.inputs.data(), s.B, s.T);
+  for (size_t i = 0; i < n; ++i) ASSERT_EQ(full[i], m.acts().hf[i]) << i;
 }
 
 }  // namespace
