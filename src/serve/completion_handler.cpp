@@ -98,10 +98,10 @@ void handle_completion(const CompletionContext& ctx, Endpoint endpoint, const ht
   id.id = std::string(endpoint == Endpoint::chat ? "chatcmpl-" : "cmpl-") + std::to_string(ctx.next_id.fetch_add(1));
   id.created = int64_t(std::time(nullptr));
   id.model = r.model.empty() ? ctx.model_name : r.model;
-  std::shared_ptr<Job> job = ctx.scheduler.submit(r.job);  // ApiError 503 when the queue is full
-
   // Found once: the library keeps the connection open while this request is served.
   const int fd = find_connected_socket(req.remote_addr, req.remote_port, req.local_port);
+  std::shared_ptr<Job> job = ctx.scheduler.submit(r.job, fd);  // ApiError 503 when the queue is full
+
   if (r.stream) {
     auto st = std::make_shared<StreamState>(StreamState{job, std::move(r), std::move(id), ctx.tok, ctx.limits.timeout_s, fd});
     res.set_header("Cache-Control", "no-cache");

@@ -1,5 +1,7 @@
 #include "serve/job.hpp"
 
+#include "serve/client_socket.hpp"
+
 namespace tock::serve {
 
 const char* finish_name(Finish f) {
@@ -15,6 +17,8 @@ const char* finish_name(Finish f) {
 }
 
 Job::Job(JobRequest request) : request_(std::move(request)), submitted_(SteadyClock::now()) {}
+
+bool Job::client_gone() const { return client_fd_ >= 0 && !cancelled() && peer_closed(client_fd_); }
 
 Job::Update Job::take(std::chrono::milliseconds wait) {
   std::unique_lock lock(m_);

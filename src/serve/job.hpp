@@ -67,6 +67,11 @@ class Job {
   // Asks the scheduler to stop this job at its next tick (idempotent; no-op once done).
   void cancel() { cancelled_.store(true); }
   bool cancelled() const { return cancelled_.load(); }
+  // The client's socket, so the scheduler can see a queued job's client leave before the HTTP
+  // thread notices (client_socket.hpp). Set before submission; -1: unknown. Safe to poll while
+  // the job is neither cancelled nor done: the library closes the socket only after either.
+  void set_client_socket(int fd) { client_fd_ = fd; }
+  bool client_gone() const;
 
   const JobRequest& request() const { return request_; }
   SteadyClock::time_point submitted() const { return submitted_; }
@@ -79,6 +84,7 @@ class Job {
   JobRequest request_;
   SteadyClock::time_point submitted_;
   std::atomic<bool> cancelled_{false};
+  int client_fd_ = -1;
   std::mutex m_;
   std::condition_variable cv_;
   Update pending_;

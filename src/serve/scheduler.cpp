@@ -84,8 +84,9 @@ void Scheduler::start() {
   });
 }
 
-std::shared_ptr<Job> Scheduler::submit(JobRequest request) {
+std::shared_ptr<Job> Scheduler::submit(JobRequest request, int client_fd) {
   auto job = std::make_shared<Job>(std::move(request));
+  job->set_client_socket(client_fd);
   {
     std::lock_guard lock(m_);
     drop_dead_locked();
@@ -120,12 +121,14 @@ void Scheduler::loop() {
   queue_.clear();
 }
 
-// Ends every queued job that was cancelled (client gone) or is past its deadline, wherever it
-// waits (under m_): such a job must not hold a queue place until it reaches the front.
+// Ends every queued job that was cancelled, whose client left (its socket closed, maybe not yet
+// seen by its HTTP thread) or that is past its deadline, wherever it waits (under m_): such a
+// job must not hold a queue place until it reaches the front.
 void Scheduler::drop_dead_locked() {
   const auto now = SteadyClock::now();
   std::erase_if(queue_, [&](const std::shared_ptr<Job>& job) {
     const double timeout = job->request().timeout_s;
+    if (job->client_gone()) job->cancel();
     if (!job->cancelled() && !(timeout > 0 && ms_between(job->submitted(), now) > timeout * 1e3)) return false;
     JobTimings t;
     t.prompt_n = int64_t(job->request().prompt.size());

@@ -47,8 +47,9 @@ class Scheduler {
   void start();
   bool ready() const { return ready_.load(); }
 
-  // Queues a request; throws ApiError 503 when the queue is full.
-  std::shared_ptr<Job> submit(JobRequest request);
+  // Queues a request; throws ApiError 503 when the queue is full. client_fd: the client's socket
+  // (Job::set_client_socket), -1 if unknown.
+  std::shared_ptr<Job> submit(JobRequest request, int client_fd = -1);
 
   int64_t queued() const;
   int64_t active() const;

@@ -78,6 +78,28 @@ def malformed(port, rng):
     return "400"
 
 
+def burst_beyond_the_queue(server, n=20):
+    """n requests at once into an idle server holding 4 slots + 12 queue places: at least 16 are taken,
+    the rest refused with 503 + Retry-After (back-pressure, which the polite clients above rarely meet)."""
+    body = json.dumps({"prompt": "Hello", "max_tokens": 1})
+    socks = [socket.create_connection(("127.0.0.1", server.port), timeout=60) for _ in range(n)]
+    for s in socks:  # all sent before any reply is read
+        s.sendall((f"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}").encode())
+    statuses = []
+    for s in socks:
+        reply = b""
+        while chunk := s.recv(65536):
+            reply += chunk
+        s.close()
+        head = reply.split(b"\r\n\r\n", 1)[0].decode()
+        statuses.append(int(head.split()[1]))
+        if statuses[-1] == 503:
+            assert "\r\nRetry-After: 1" in head, head
+    assert statuses.count(200) >= 16 and statuses.count(503) >= 1, statuses
+    assert statuses.count(200) + statuses.count(503) == n, statuses
+
+
 def test_load_with_disconnects_and_malformed_requests():
     server = ServeProcess("--parallel", "4", "--queue", "12", "--ctx", "512", "-t", "2", model=require_model())
     try:
@@ -123,5 +145,6 @@ def test_load_with_disconnects_and_malformed_requests():
         m = re.search(r'tock_requests_total\{status="503"\} (\d+)', text)
         served_503 = int(m.group(1)) if m else 0  # a disconnecting client may also have been refused
         assert counts.get("503", 0) <= served_503 <= counts.get("503", 0) + N_REQUESTS // 10
+        burst_beyond_the_queue(server)
     finally:
         assert server.stop() == 0, "".join(server.log)
