@@ -22,6 +22,9 @@ ClassifyMetrics classify_metrics(const std::vector<int32_t>& gold, const std::ve
     if (gold[i] == pred[i]) ++m.correct;
   }
   m.accuracy = m.n ? double(m.correct) / double(m.n) : 0.0;
+  // Macro averages run over the classes that occur in gold or predictions, as scikit-learn's
+  // default labels do: a label that is in labels.txt but absent from the data adds no zero.
+  int64_t present = 0;
   for (int64_t k = 0; k < K; ++k) {
     int64_t tp = m.confusion[size_t(k)][size_t(k)], row = 0, col = 0;
     for (int64_t j = 0; j < K; ++j) {
@@ -34,9 +37,16 @@ ClassifyMetrics classify_metrics(const std::vector<int32_t>& gold, const std::ve
     m.recall.push_back(r);
     m.f1.push_back(p + r > 0 ? 2.0 * p * r / (p + r) : 0.0);
     m.support.push_back(row);
-    m.macro_precision += p / double(K);
-    m.macro_recall += r / double(K);
-    m.macro_f1 += m.f1.back() / double(K);
+    if (row + col == 0) continue;
+    ++present;
+    m.macro_precision += p;
+    m.macro_recall += r;
+    m.macro_f1 += m.f1.back();
+  }
+  if (present) {
+    m.macro_precision /= double(present);
+    m.macro_recall /= double(present);
+    m.macro_f1 /= double(present);
   }
   return m;
 }
