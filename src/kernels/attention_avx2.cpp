@@ -1,6 +1,6 @@
 // The AVX2 (+FMA, F16C) online-softmax block kernel. Per block of kAttnBlock positions: the
 // keys and values are converted to f32 once (f16 cache) and shared by the R query rows; scores
-// are 8 positions at a time (8 FMA chains, one transpose-add); e^x is a vector polynomial.
+// are 8 positions at a time (8 FMA chains, one transpose-add); e^x is exp_avx2.hpp's polynomial.
 // Same arithmetic as attention_scalar.cpp up to summation order and the exp polynomial.
 #include <immintrin.h>
 
@@ -12,35 +12,13 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
 
+#include "kernels/exp_avx2.hpp"
+#include "kernels/hsum_avx2.hpp"
+
 namespace tock {
 namespace {
 
 constexpr int64_t kMaxHead = 256;  // larger heads go to the scalar kernel
-
-// e^x (Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, e^r by a polynomial, 2^n from exponent bits).
-// Relative error ~2e-7; x below −87.3 gives ~0 (not a denormal trap), never NaN for finite x.
-inline __m256 exp8(__m256 x) {
-  x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f)), _mm256_set1_ps(-87.3365447504f));
-  __m256 n = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
-  x = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  x = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), x);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(5.0000001201e-1f));
-  const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, x), x, x), _mm256_set1_ps(1.0f));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
-}
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // Lane i = the sum of a[i]'s lanes.
 inline __m256 hsum8x8(const __m256* a) {
@@ -123,7 +101,7 @@ void block_avx2(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, 
       const __m256 mxv = _mm256_set1_ps(mx);
       __m256 lsum = _mm256_setzero_ps();
       for (j = 0; j < n; j += 8) {
-        const __m256 p = exp8(_mm256_sub_ps(_mm256_load_ps(s + j), mxv));
+        const __m256 p = exp_nonpositive(_mm256_sub_ps(_mm256_load_ps(s + j), mxv));  // s_j ≤ mx
         _mm256_store_ps(s + j, p);
       }
       for (j = 0; j + 8 <= n; j += 8) lsum = _mm256_add_ps(lsum, _mm256_load_ps(s + j));

@@ -18,6 +18,7 @@
 #pragma GCC target("avx2,fma,f16c")
 
 #include "kernels/exp_avx2.hpp"
+#include "kernels/hsum_avx2.hpp"
 
 namespace tock {
 namespace {
@@ -32,12 +33,6 @@ inline __m256 load8(const void* base, int64_t i) {
 }
 
 // The sum of v's 8 lanes.
-inline float hsum(__m256 v) {
-  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-  return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
-}
-
 // s[r·kAttnBlock + i] = q_r · K_(j+i) for i < NP (NP = 4 or 1) positions from j, RG rows.
 template <int RG, int NP, bool F16>
 inline void scores(const float* q, const AttnKv& kv, int64_t j, int64_t HS, float* s, int64_t i) {
