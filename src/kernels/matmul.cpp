@@ -9,8 +9,6 @@
 // decode issues one barrier for q, k, v and one for gate, up and their SwiGLU instead of five.
 #include "kernels/matmul.hpp"
 
-#include <vector>
-
 #include "core/error.hpp"
 #include "core/thread_pool.hpp"
 #include "kernels/gemm.hpp"
@@ -54,8 +52,8 @@ const uint8_t* prepare_activations(ActFormat f, const float* x, int64_t T, int64
 // One matrix's kernel, checked, with its activation rows (shared between matrices of one call).
 struct RowJob {
   RowKernel kernel;
-  const TensorView* W;
-  float* y;
+  const TensorView* W = nullptr;
+  float* y = nullptr;
   int64_t K = 0, N = 0;
 };
 
@@ -101,7 +99,16 @@ bool can_share(const RowJob* jobs, size_t count, int64_t T) {
   return true;
 }
 
-thread_local std::vector<RowJob> t_jobs;  // matmul_many's list: no allocation once grown
+// x in the jobs' (shared) activation format, once for all of them.
+struct SharedActivations {
+  const uint8_t* rows;
+  size_t row_bytes;
+};
+SharedActivations share_activations(const RowJob& first, const float* x, int64_t T) {
+  return {prepare_activations(first.kernel.act, x, T, first.K), act_row_bytes(first.kernel.act, first.K)};
+}
+
+constexpr int kMaxMany = 8;  // matmul_many's jobs live on the stack
 
 }  // namespace
 
@@ -121,27 +128,25 @@ void matmul(const TensorView& W, const float* x, float* y, int64_t T) {
 }
 
 void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t T) {
+  if (count > kMaxMany) fail("matmul_many: ", count, " matrices; at most ", kMaxMany);
   const Isa isa = active_isa();
-  std::vector<RowJob>& jobs = t_jobs;
-  jobs.clear();
-  for (int i = 0; i < count; ++i) jobs.push_back(row_job(isa, *outs[i].W, outs[i].y, T));
-  if (T == 0 || jobs.empty()) return;
-  if (!can_share(jobs.data(), jobs.size(), T)) {
+  RowJob jobs[kMaxMany];
+  for (int i = 0; i < count; ++i) jobs[i] = row_job(isa, *outs[i].W, outs[i].y, T);
+  if (T == 0 || count == 0) return;
+  if (!can_share(jobs, size_t(count), T)) {
     for (int i = 0; i < count; ++i) matmul_isa(isa, *outs[i].W, x, outs[i].y, T);
     return;
   }
-  const int64_t K = jobs[0].K;
-  const ActFormat f = jobs[0].kernel.act;
-  const uint8_t* act = prepare_activations(f, x, T, K);
-  const size_t act_row = act_row_bytes(f, K);
+  const SharedActivations act = share_activations(jobs[0], x, T);
   int64_t total = 0;
-  for (const RowJob& j : jobs) total += j.N;
+  for (int i = 0; i < count; ++i) total += jobs[i].N;
   // Row r of the concatenation is row r - (rows of the matrices before it) of its matrix.
   parallel_for(total, [&](int64_t r0, int64_t r1) {
     int64_t base = 0;
-    for (const RowJob& j : jobs) {
+    for (int i = 0; i < count; ++i) {
+      const RowJob& j = jobs[i];
       const int64_t n0 = r0 > base ? r0 - base : 0, n1 = r1 - base < j.N ? r1 - base : j.N;
-      if (n0 < n1) rows_range(j, act, act_row, T, n0, n1);
+      if (n0 < n1) rows_range(j, act.rows, act.row_bytes, T, n0, n1);
       base += j.N;
     }
   }, kRowChunk);
@@ -162,13 +167,10 @@ void matmul_pair_then(const TensorView& Wa, const TensorView& Wb, const float* x
     for (int64_t t = 0; t < T; ++t) epilogue(ctx, t, 0, N);
     return;
   }
-  const int64_t K = jobs[0].K;
-  const ActFormat f = jobs[0].kernel.act;
-  const uint8_t* act = prepare_activations(f, x, T, K);
-  const size_t act_row = act_row_bytes(f, K);
+  const SharedActivations act = share_activations(jobs[0], x, T);
   parallel_for(N, [&](int64_t n0, int64_t n1) {
-    rows_range(jobs[0], act, act_row, T, n0, n1);
-    rows_range(jobs[1], act, act_row, T, n0, n1);
+    rows_range(jobs[0], act.rows, act.row_bytes, T, n0, n1);
+    rows_range(jobs[1], act.rows, act.row_bytes, T, n0, n1);
     for (int64_t t = 0; t < T; ++t) epilogue(ctx, t, n0, n1);
   }, kRowChunk);
 }

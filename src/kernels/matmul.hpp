@@ -24,6 +24,7 @@ bool matmul_supported(DType t);
 // Several matrices over one x (T, K): outs[i].y (T, N_i) = x · outs[i].Wᵀ, as matmul on each.
 // Below the GEMM's row count, x is quantized once and the rows of all matrices are split over
 // the threads in one parallel_for (decode's q, k and v: one barrier instead of three).
+// At most 8 matrices per call.
 struct MatmulOut {
   const TensorView* W;
   float* y;
