@@ -104,17 +104,22 @@ def test_train_then_eval_on_smollm2(tmp_path):
     assert [line.split("\t")[0] for line in preds[0].splitlines()] == [l for l, _ in rows]
 
 
+def write_cats_and_code(tmp_path):
+    """labels.txt (cats, code) and d.tsv: four short texts, two per label."""
+    (tmp_path / "labels.txt").write_text("cats\ncode\n")
+    (tmp_path / "d.tsv").write_text("cats\tMy cat sleeps on the warm windowsill.\n"
+                                    "code\tThe compiler rejects this template.\n"
+                                    "cats\tKittens chase the red ball of yarn.\n"
+                                    "code\tSegmentation fault in the linker.\n")
+
+
 def test_finetune_trains_the_backbone_and_eval_agrees(tmp_path):
     """--finetune: the head starts at zero, so the first loss is exactly ln(K); the loss falls;
     the fine-tuned backbone is exported and eval classify on it reproduces the train accuracy."""
     import math
     from tock_paths import require_model
     model = require_model()
-    (tmp_path / "labels.txt").write_text("cats\ncode\n")
-    (tmp_path / "d.tsv").write_text("cats\tMy cat sleeps on the warm windowsill.\n"
-                                    "code\tThe compiler rejects this template.\n"
-                                    "cats\tKittens chase the red ball of yarn.\n"
-                                    "code\tSegmentation fault in the linker.\n")
+    write_cats_and_code(tmp_path)
     r = tock("train", "--task", "classify", "--finetune", "--labels", str(tmp_path / "labels.txt"),
              "--data", str(tmp_path / "d.tsv"), "--init", model, "--seq", "8", "--batch", "4",
              "--steps", "3", "--lr", "1e-4", "--out", str(tmp_path / "run"), "-t", "2")
@@ -157,11 +162,7 @@ def test_lora_trains_adapters_merge_and_eval_agree(tmp_path):
     import gguf
     from tock_paths import require_model
     model = require_model()
-    (tmp_path / "labels.txt").write_text("cats\ncode\n")
-    (tmp_path / "d.tsv").write_text("cats\tMy cat sleeps on the warm windowsill.\n"
-                                    "code\tThe compiler rejects this template.\n"
-                                    "cats\tKittens chase the red ball of yarn.\n"
-                                    "code\tSegmentation fault in the linker.\n")
+    write_cats_and_code(tmp_path)
     merged = tmp_path / "merged.gguf"
     r = tock("train", "--task", "classify", "--lora-rank", "2", "--lora-alpha", "8",
              "--labels", str(tmp_path / "labels.txt"), "--data", str(tmp_path / "d.tsv"),
