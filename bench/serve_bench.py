@@ -1,20 +1,27 @@
 #!/usr/bin/env python3
-"""Benchmark of `tock serve` (not a test): C concurrent streaming clients, each sending R requests
-one after another; every request is a 64-token prompt (random token ids, so no two share a
-prefix) and asks for 64 tokens with ignore_eos. Reports, per client count: total tokens/s over the
-run (tokens received / wall time), time to first token p50/p99 and inter-token latency p50/p99
-(gaps between a stream's consecutive token chunks), from the client's clock; and the server's CPU
-time per token received (from /proc; --pid for a server started elsewhere).
+"""Benchmark of `tock serve` (not a test), alone or side by side with llama.cpp's llama-server: C
+concurrent streaming clients, each sending R requests one after another; every request is a
+64-token prompt (random token ids, so no two share a prefix; both servers take token-id prompts)
+and asks for 64 tokens, greedy, with ignore_eos. Reports, per server and client count: total
+tokens/s over the run (tokens received / wall time), time to first token p50/p99 and inter-token
+latency p50/p99 (gaps between a stream's consecutive token chunks), from the client's clock; and
+the server's CPU time per token received (from /proc; --pid for a server started elsewhere).
+
+With --llama-server PATH both servers run at once (same model, slots, threads and context per
+slot) and take turns: at each client count the two get the same prompts, the order alternating
+from one count to the next, so a neighbour's load on a shared machine falls on both.
 
 Usage: .venv/bin/python bench/serve_bench.py [--tock build/release/tock] [-m MODEL] [--parallel 4]
          [--threads 2] [--batch N] [--clients 1,2,4,8] [--requests 4] [--prompt 64] [--tokens 64]
-Starts its own server (--port 0) unless --url is given."""
+         [--llama-server ~/.cache/tock/llama.cpp/build-0.3.36/bin/llama-server]
+Starts its own server(s) (any free port) unless --url is given."""
 import argparse
 import http.client
 import json
 import os
 import random
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -23,9 +30,30 @@ import urllib.parse
 import numpy as np
 
 
-def start_server(args):
+class Server:
+    """A server under test: where it listens, its process (for CPU time) and its name in the table."""
+
+    def __init__(self, name, host, port, proc=None, pid=0):
+        self.name, self.host, self.port, self.proc = name, host, port, proc
+        self.pid = proc.pid if proc else pid
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait()
+
+
+def drain(stream):
+    threading.Thread(target=lambda: [None for _ in stream], daemon=True).start()
+
+
+def ctx_per_slot(args):
+    return args.prompt + args.tokens + 8
+
+
+def start_tock(args):
     cmd = [args.tock, "serve", "--port", "0", "--parallel", str(args.parallel), "-t", str(args.threads),
-           "--ctx", str(args.prompt + args.tokens + 8), "--queue", "64"]
+           "--ctx", str(ctx_per_slot(args)), "--queue", "64"]
     if args.batch:
         cmd += ["--batch", str(args.batch)]
     if args.model:
@@ -35,33 +63,64 @@ def start_server(args):
         print("  " + line.rstrip())
         m = re.search(r"on http://([^:]+):(\d+)", line)
         if m:
-            threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
-            return proc, m.group(1), int(m.group(2))
-    raise SystemExit("server did not start")
+            drain(proc.stderr)
+            return Server("tock", m.group(1), int(m.group(2)), proc)
+    raise SystemExit("tock serve did not start")
 
 
-def wait_ready(host, port):
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def default_model(args):
+    """The model tock serves by default (`tock pull` prints its path), for llama-server."""
+    out = subprocess.run([args.tock, "pull"], capture_output=True, text=True, check=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+def start_llama(args):
+    # llama-server splits -c over its -np slots: give each slot the context tock's slots get.
+    # Its other settings stay at their defaults (continuous batching, n_batch 2048 / n_ubatch 512).
+    port = free_port()
+    cmd = [os.path.expanduser(args.llama_server), "-m", args.model or default_model(args),
+           "-np", str(args.parallel), "-t", str(args.threads), "-c", str(args.parallel * ctx_per_slot(args)),
+           "--host", "127.0.0.1", "--port", str(port)]
+    if args.batch:
+        cmd += ["-b", str(args.batch), "-ub", str(args.batch)]
+    print("  " + " ".join(cmd))
+    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    return Server("llama-server", "127.0.0.1", port, proc)
+
+
+def wait_ready(server, timeout=300):
+    deadline = time.time() + timeout
     while True:
+        if server.proc and server.proc.poll() is not None:
+            raise SystemExit(f"{server.name} exited with {server.proc.returncode} before it was ready")
         try:
-            c = http.client.HTTPConnection(host, port, timeout=5)
+            c = http.client.HTTPConnection(server.host, server.port, timeout=5)
             c.request("GET", "/health")
             if c.getresponse().status == 200:
                 return
         except OSError:
             pass
+        if time.time() > deadline:
+            raise SystemExit(f"{server.name} not ready after {timeout} s")
         time.sleep(0.1)
 
 
-def one_request(host, port, prompt, n_tokens):
+def one_request(server, prompt, n_tokens):
     """Streams one completion; returns (ttft, [gaps], tokens)."""
     body = json.dumps({"prompt": prompt, "max_tokens": n_tokens, "temperature": 0, "ignore_eos": True,
                        "stream": True})
-    c = http.client.HTTPConnection(host, port, timeout=600)
+    c = http.client.HTTPConnection(server.host, server.port, timeout=600)
     t0 = time.perf_counter()
     c.request("POST", "/v1/completions", body, {"Content-Type": "application/json"})
     r = c.getresponse()
     assert r.status == 200, r.read()
-    times, last = [], {}
+    times, n_timed = [], None
     # Stop at `data: [DONE]`: the server keeps the HTTP/1.1 connection open after the stream (keep-alive),
     # so reading to EOF would wait out its keep-alive timeout (~5 s) and count it as serving time.
     # r.readline() (not r.fp) undoes the chunked transfer encoding.
@@ -71,12 +130,12 @@ def one_request(host, port, prompt, n_tokens):
             break
         if line.startswith(b"data: "):
             chunk = json.loads(line[6:])
-            if chunk["choices"] and chunk["choices"][0]["text"]:
+            if chunk.get("choices") and chunk["choices"][0].get("text"):
                 times.append(time.perf_counter())
-            last = chunk
+            # Both servers put llama.cpp's `timings` (predicted_n: tokens generated) on a late chunk.
+            n_timed = chunk.get("timings", {}).get("predicted_n", n_timed)
     c.close()
-    n = last.get("timings", {}).get("predicted_n", len(times))
-    return times[0] - t0, list(np.diff(times)), n
+    return times[0] - t0, list(np.diff(times)), n_timed if n_timed is not None else len(times)
 
 
 def cpu_seconds(pid):
@@ -88,27 +147,32 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_level(host, port, clients, requests, args, rng, pid):
+def make_prompts(args, clients, requests):
+    """The prompts of one client count: the same for every server (seeded by the count)."""
+    rng = random.Random(1000 + clients)
+    return [[rng.randrange(1000, 40000) for _ in range(args.prompt)] for _ in range(clients * requests)]
+
+
+def run_level(server, clients, requests, args, prompts):
     ttft, itl, tokens = [], [], [0]
     lock = threading.Lock()
-    prompts = [[rng.randrange(1000, 40000) for _ in range(args.prompt)] for _ in range(clients * requests)]
 
     def client(k):
         for i in range(requests):
-            a, gaps, n = one_request(host, port, prompts[k * requests + i], args.tokens)
+            a, gaps, n = one_request(server, prompts[k * requests + i], args.tokens)
             with lock:
                 ttft.append(a)
                 itl.extend(gaps)
                 tokens[0] += n
 
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    t0, c0 = time.perf_counter(), cpu_seconds(pid)
+    t0, c0 = time.perf_counter(), cpu_seconds(server.pid)
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    cpu_ms = (cpu_seconds(pid) - c0) * 1e3 / tokens[0]
+    cpu_ms = (cpu_seconds(server.pid) - c0) * 1e3 / tokens[0]
     return (tokens[0] / wall, np.percentile(ttft, 50), np.percentile(ttft, 99), np.percentile(itl, 50),
             np.percentile(itl, 99), cpu_ms)
 
@@ -117,41 +181,47 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tock", default=os.path.join("build", "release", "tock"))
     ap.add_argument("-m", "--model", default="")
-    ap.add_argument("--url", default="", help="an already running server")
+    ap.add_argument("--url", default="", help="an already running server (instead of starting tock)")
     ap.add_argument("--pid", type=int, default=0, help="with --url: the server's process id, for its CPU time")
+    ap.add_argument("--llama-server", default="", help="llama-server binary: run it side by side with tock")
     ap.add_argument("--parallel", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--batch", type=int, default=0, help="tokens per forward pass (default: the server's)")
+    ap.add_argument("--batch", type=int, default=0, help="tokens per forward pass (default: each server's)")
     ap.add_argument("--clients", default="1,2,4,8")
     ap.add_argument("--requests", type=int, default=4, help="requests per client")
     ap.add_argument("--prompt", type=int, default=64)
     ap.add_argument("--tokens", type=int, default=64)
     args = ap.parse_args()
-    proc = None
-    if args.url:
-        u = urllib.parse.urlparse(args.url)
-        host, port = u.hostname, u.port
-    else:
-        proc, host, port = start_server(args)
+    servers = []
     try:
-        wait_ready(host, port)
-        rng = random.Random(1)
-        one_request(host, port, [rng.randrange(1000, 40000) for _ in range(args.prompt)], 4)  # warm
+        if args.url:
+            u = urllib.parse.urlparse(args.url)
+            servers.append(Server(args.url, u.hostname, u.port, pid=args.pid))
+        else:
+            servers.append(start_tock(args))
+        if args.llama_server:
+            servers.append(start_llama(args))
+        for s in servers:
+            wait_ready(s)
+            warm = random.Random(7)
+            one_request(s, [warm.randrange(1000, 40000) for _ in range(args.prompt)], 4)
         print(f"parallel {args.parallel}, {args.threads} threads, {args.prompt}-token prompts, {args.tokens} tokens out, "
               f"{args.requests} requests per client; load average {os.getloadavg()[0]:.1f} at the start")
         # Server CPU ms per token (all its threads, prefill included) holds up on a busy machine, where
         # wall-clock rates mostly measure the neighbours.
-        print("| clients | total tok/s | TTFT p50 s | TTFT p99 s | ITL p50 ms | ITL p99 ms | server CPU ms/token |")
-        print("|---|---|---|---|---|---|---|")
-        pid = proc.pid if proc else args.pid
-        for c in [int(x) for x in args.clients.split(",")]:
-            tps, t50, t99, i50, i99, cpu = run_level(host, port, c, args.requests, args, rng, pid)
-            print(f"| {c} | {tps:.1f} | {t50:.3f} | {t99:.3f} | {i50 * 1e3:.1f} | {i99 * 1e3:.1f} | "
-                  f"{cpu:.1f} |", flush=True)
+        print("| server | clients | total tok/s | TTFT p50 s | TTFT p99 s | ITL p50 ms | ITL p99 ms | "
+              "server CPU ms/token |")
+        print("|---|---|---|---|---|---|---|---|")
+        for i, c in enumerate(int(x) for x in args.clients.split(",")):
+            prompts = make_prompts(args, c, args.requests)
+            for s in (servers if i % 2 == 0 else servers[::-1]):
+                tps, t50, t99, i50, i99, cpu = run_level(s, c, args.requests, args, prompts)
+                print(f"| {s.name} | {c} | {tps:.1f} | {t50:.3f} | {t99:.3f} | {i50 * 1e3:.1f} | {i99 * 1e3:.1f} | "
+                      f"{cpu:.1f} |", flush=True)
+        print(f"load average {os.getloadavg()[0]:.1f} at the end")
     finally:
-        if proc:
-            proc.terminate()
-            proc.wait()
+        for s in servers:
+            s.stop()
 
 
 if __name__ == "__main__":
