@@ -32,10 +32,25 @@ inline __m256 load8(const void* base, int64_t i) {
     return _mm256_loadu_ps(static_cast<const float*>(base) + i);
 }
 
-// The sum of v's 8 lanes.
+// Software prefetch distance in positions. Decode at depth streams megabytes of cache that the
+// weights evicted since the last token: one hint per cache line, issued as the line kPrefetchAhead
+// positions earlier is used, keeps misses in flight all along instead of in bursts.
+constexpr int64_t kPrefetchAhead = 16;
+
+// Asks for the cache lines of elements [i, i + n) (a hint: no effect on results).
+template <bool F16>
+inline void prefetch_span(const void* base, int64_t i, int64_t n) {
+  constexpr int64_t elem = F16 ? 2 : 4;
+  const char* p = static_cast<const char*>(base) + i * elem;
+  for (int64_t b = 0; b < n * elem; b += 64) __builtin_prefetch(p + b);
+  __builtin_prefetch(p + n * elem - 1);
+}
+
 // s[r·kAttnBlock + i] = q_r · K_(j+i) for i < NP (NP = 4 or 1) positions from j, RG rows.
 template <int RG, int NP, bool F16>
-inline void scores(const float* q, const AttnKv& kv, int64_t j, int64_t HS, float* s, int64_t i) {
+inline void scores(const float* q, const AttnKv& kv, int64_t j, int64_t HS, float* s, int64_t i, int64_t pf_end) {
+  if (j + NP + kPrefetchAhead <= pf_end)
+    for (int p = 0; p < NP; ++p) prefetch_span<F16>(kv.k, (j + p + kPrefetchAhead) * kv.stride, HS);
   __m256 a[RG][NP];
   for (int r = 0; r < RG; ++r)
     for (int p = 0; p < NP; ++p) a[r][p] = _mm256_setzero_ps();
@@ -61,12 +76,14 @@ inline void scores(const float* q, const AttnKv& kv, int64_t j, int64_t HS, floa
 // acc_r[c0·8 .. (c0+CP)·8) = acc_r·corr_r + Σ_{i<n} P[r][i] · V_(j+i), RG rows.
 template <int RG, int CP, bool F16>
 inline void accumulate(float* acc, const float* P, const float* corr, const AttnKv& kv, int64_t j, int64_t n,
-                       int64_t HS, int64_t c0) {
+                       int64_t HS, int64_t c0, int64_t pf_end) {
+  const int64_t n_pf = pf_end - j - kPrefetchAhead < n ? pf_end - j - kPrefetchAhead : n;  // rows to prefetch
   __m256 a[RG][CP];
   for (int r = 0; r < RG; ++r)
     for (int c = 0; c < CP; ++c)
       a[r][c] = _mm256_mul_ps(_mm256_loadu_ps(acc + r * HS + (c0 + c) * 8), _mm256_set1_ps(corr[r]));
   for (int64_t i = 0; i < n; ++i) {
+    if (i < n_pf) prefetch_span<F16>(kv.v, (j + i + kPrefetchAhead) * kv.stride + c0 * 8, CP * 8);
     __m256 p[RG];
     for (int r = 0; r < RG; ++r) p[r] = _mm256_broadcast_ss(P + r * kAttnBlock + i);
     for (int c = 0; c < CP; ++c) {
@@ -82,79 +99,107 @@ inline void accumulate(float* acc, const float* P, const float* corr, const Attn
 template <int RG>
 constexpr int kSlices = RG == 1 ? 8 : RG == 2 ? 4 : RG == 3 ? 4 : 2;
 
-// rows r0 .. r0+RG of `rows`, positions [j0, j1). HS % 8 == 0, RG ≤ 4.
+// Folds positions [b0, b1) (at most kAttnBlock) into rows r0 .. r0+RG of `rows`. HS % 8 == 0,
+// RG ≤ 4. Prefetches (a hint) the same columns kPrefetchAhead positions on, below pf_end.
 template <int RG, bool F16>
-void block_rows(const AttnRows& rows, int r0, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
+void fold_block(const AttnRows& rows, int r0, const AttnKv& kv, int64_t b0, int64_t b1, int64_t HS,
+                int64_t pf_end) {
   constexpr int CP = kSlices<RG>;
   alignas(32) float s[RG * kAttnBlock];
   float corr[RG];
   const float* q = rows.q + r0 * HS;
   float* acc = rows.acc + r0 * HS;
   const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
-  for (int64_t b0 = j0; b0 < j1; b0 += kAttnBlock) {
-    const int64_t b1 = b0 + kAttnBlock < j1 ? b0 + kAttnBlock : j1;
-    int64_t ne[RG], n = 0;  // positions row r sees in this block; the most of them
-    for (int r = 0; r < RG; ++r) {
-      const int64_t lim = rows.limit[r0 + r];
-      ne[r] = (b1 < lim ? b1 : lim) - b0;
-      n = ne[r] > n ? ne[r] : n;
+  int64_t ne[RG], n = 0;  // positions row r sees in this block; the most of them
+  for (int r = 0; r < RG; ++r) {
+    const int64_t lim = rows.limit[r0 + r];
+    ne[r] = (b1 < lim ? b1 : lim) - b0;
+    n = ne[r] > n ? ne[r] : n;
+  }
+  if (n <= 0) return;
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) scores<RG, 4, F16>(q, kv, b0 + i, HS, s, i, pf_end);
+  for (; i < n; ++i) scores<RG, 1, F16>(q, kv, b0 + i, HS, s, i, pf_end);
+  // p_i = e^(s_i − mx) for i < ne[r], else 0; the old state is rescaled by e^(m − mx).
+  for (int r = 0; r < RG; ++r) {
+    float* sr = s + r * kAttnBlock;
+    const int R = r0 + r;
+    if (ne[r] <= 0) {  // this row sees none of the block: state untouched
+      for (i = 0; i < n; ++i) sr[i] = 0.0f;
+      corr[r] = 1.0f;
+      continue;
     }
-    if (n <= 0) continue;
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) scores<RG, 4, F16>(q, kv, b0 + i, HS, s, i);
-    for (; i < n; ++i) scores<RG, 1, F16>(q, kv, b0 + i, HS, s, i);
-    // p_i = e^(s_i − mx) for i < ne[r], else 0; the old state is rescaled by e^(m − mx).
-    for (int r = 0; r < RG; ++r) {
-      float* sr = s + r * kAttnBlock;
-      const int R = r0 + r;
-      if (ne[r] <= 0) {  // this row sees none of the block: state untouched
-        for (i = 0; i < n; ++i) sr[i] = 0.0f;
-        corr[r] = 1.0f;
-        continue;
-      }
-      __m256 mv = _mm256_set1_ps(rows.m[R]);
-      for (i = 0; i + 8 <= ne[r]; i += 8) mv = _mm256_max_ps(mv, _mm256_load_ps(sr + i));
-      __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
-      m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-      float mx = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
-      for (; i < ne[r]; ++i) mx = sr[i] > mx ? sr[i] : mx;
-      const __m256 mxv = _mm256_set1_ps(mx), nev = _mm256_set1_ps(float(ne[r]));
-      __m256 lsum = _mm256_setzero_ps();
-      for (i = 0; i < n; i += 8) {
-        // Lanes past n hold stale values: the mask zeroes them (and i ≥ ne[r]).
-        const __m256 live = _mm256_cmp_ps(_mm256_add_ps(lane, _mm256_set1_ps(float(i))), nev, _CMP_LT_OQ);
-        const __m256 x = _mm256_blendv_ps(_mm256_set1_ps(-87.0f), _mm256_sub_ps(_mm256_load_ps(sr + i), mxv), live);
-        const __m256 p = _mm256_and_ps(exp_nonpositive(x), live);
-        _mm256_store_ps(sr + i, p);
-        lsum = _mm256_add_ps(lsum, p);
-      }
-      corr[r] = rows.m[R] == -INFINITY ? 0.0f : rows.m[R] == mx ? 1.0f : std::exp(rows.m[R] - mx);
-      rows.l[R] = rows.l[R] * corr[r] + hsum(lsum);
-      rows.m[R] = mx;
+    __m256 mv = _mm256_set1_ps(rows.m[R]);
+    for (i = 0; i + 8 <= ne[r]; i += 8) mv = _mm256_max_ps(mv, _mm256_load_ps(sr + i));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    float mx = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+    for (; i < ne[r]; ++i) mx = sr[i] > mx ? sr[i] : mx;
+    const __m256 mxv = _mm256_set1_ps(mx), nev = _mm256_set1_ps(float(ne[r]));
+    __m256 lsum = _mm256_setzero_ps();
+    for (i = 0; i < n; i += 8) {
+      // Lanes past n hold stale values: the mask zeroes them (and i ≥ ne[r]).
+      const __m256 live = _mm256_cmp_ps(_mm256_add_ps(lane, _mm256_set1_ps(float(i))), nev, _CMP_LT_OQ);
+      const __m256 x = _mm256_blendv_ps(_mm256_set1_ps(-87.0f), _mm256_sub_ps(_mm256_load_ps(sr + i), mxv), live);
+      const __m256 p = _mm256_and_ps(exp_nonpositive(x), live);
+      _mm256_store_ps(sr + i, p);
+      lsum = _mm256_add_ps(lsum, p);
     }
-    const int64_t nc = HS / 8;
-    int64_t c0 = 0;
-    for (; c0 + CP <= nc; c0 += CP) accumulate<RG, CP, F16>(acc, s, corr, kv, b0, n, HS, c0);
-    for (; c0 < nc; ++c0) accumulate<RG, 1, F16>(acc, s, corr, kv, b0, n, HS, c0);
+    corr[r] = rows.m[R] == -INFINITY ? 0.0f : rows.m[R] == mx ? 1.0f : std::exp(rows.m[R] - mx);
+    rows.l[R] = rows.l[R] * corr[r] + hsum(lsum);
+    rows.m[R] = mx;
+  }
+  const int64_t nc = HS / 8;
+  int64_t c0 = 0;
+  for (; c0 + CP <= nc; c0 += CP) accumulate<RG, CP, F16>(acc, s, corr, kv, b0, n, HS, c0, pf_end);
+  for (; c0 < nc; ++c0) accumulate<RG, 1, F16>(acc, s, corr, kv, b0, n, HS, c0, pf_end);
+}
+
+// Folds block [b0, b1) into every row of `rows`, in groups of up to 4 (3 + 3 for 6 rows would
+// also do; 4 + 2 keeps the code small).
+template <bool F16>
+void fold_few(const AttnRows& rows, const AttnKv& kv, int64_t b0, int64_t b1, int64_t HS, int64_t pf_end) {
+  int r0 = 0;
+  for (; r0 + 4 <= rows.R; r0 += 4) fold_block<4, F16>(rows, r0, kv, b0, b1, HS, pf_end);
+  switch (rows.R - r0) {
+    case 3: fold_block<3, F16>(rows, r0, kv, b0, b1, HS, pf_end); break;
+    case 2: fold_block<2, F16>(rows, r0, kv, b0, b1, HS, pf_end); break;
+    case 1: fold_block<1, F16>(rows, r0, kv, b0, b1, HS, pf_end); break;
+    default: break;
   }
 }
 
 template <bool F16>
 void block_few(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
-  // Row groups of up to 4 (3 + 3 for 6 rows would also do; 4 + 2 keeps the code small).
-  int r0 = 0;
-  for (; r0 + 4 <= rows.R; r0 += 4) block_rows<4, F16>(rows, r0, kv, j0, j1, HS);
-  switch (rows.R - r0) {
-    case 3: block_rows<3, F16>(rows, r0, kv, j0, j1, HS); break;
-    case 2: block_rows<2, F16>(rows, r0, kv, j0, j1, HS); break;
-    case 1: block_rows<1, F16>(rows, r0, kv, j0, j1, HS); break;
-    default: break;
-  }
+  for (int64_t b0 = j0; b0 < j1; b0 += kAttnBlock)
+    fold_few<F16>(rows, kv, b0, b0 + kAttnBlock < j1 ? b0 + kAttnBlock : j1, HS, j1);
 }
 
 void block_avx2_rows(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
   if (kv.type == DType::F16) block_few<true>(rows, kv, j0, j1, HS);
   else block_few<false>(rows, kv, j0, j1, HS);
+}
+
+// Block by block, every kv head in turn: the cache rows are read in order, whole.
+template <bool F16>
+void heads_few(const AttnRows* rows, int ng, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
+  constexpr int64_t elem = F16 ? 2 : 4;
+  for (int64_t b0 = j0; b0 < j1; b0 += kAttnBlock) {
+    const int64_t b1 = b0 + kAttnBlock < j1 ? b0 + kAttnBlock : j1;
+    for (int g = 0; g < ng; ++g) {
+      const AttnKv head{static_cast<const char*>(kv.k) + g * HS * elem, static_cast<const char*>(kv.v) + g * HS * elem,
+                        kv.type, kv.stride};
+      fold_few<F16>(rows[g], head, b0, b1, HS, j1);
+    }
+  }
+}
+
+void heads_avx2(const AttnRows* rows, int ng, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
+  bool few = HS % 8 == 0;
+  for (int g = 0; g < ng; ++g) few = few && rows[g].R <= kAttnFewRows;
+  if (!few) return attn_heads_each(attn_block_avx2(), rows, ng, kv, j0, j1, HS);
+  if (kv.type == DType::F16) heads_few<true>(rows, ng, kv, j0, j1, HS);
+  else heads_few<false>(rows, ng, kv, j0, j1, HS);
 }
 
 }  // namespace
@@ -165,5 +210,6 @@ void block_avx2_rows(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t
 namespace tock {
 
 AttnBlockFn attn_block_avx2_rows() { return block_avx2_rows; }
+AttnHeadsFn attn_heads_avx2() { return heads_avx2; }
 
 }  // namespace tock

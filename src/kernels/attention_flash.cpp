@@ -4,8 +4,8 @@
 //   tokens × the group of query heads that share g (GQA), so each key/value block is read once
 //   for all of them. Prefill: tiles of up to kRowsPerTile rows, one split. Decode (and a few
 //   tokens after a deep prefix): too few tiles × kv heads for the threads, so positions are
-//   split too, each thread walking its range of whole cache rows for every kv head (stripe by
-//   stripe), and the partial softmax states of every row merged:
+//   split too, each thread walking its range of whole cache rows for every kv head (block by
+//   block, every head in turn: attn_heads_*), and the partial softmax states of every row merged:
 //   M = max m_s, L = Σ l_s·e^(m_s−M), out = Σ acc_s·e^(m_s−M) / L.
 #include <algorithm>
 #include <cmath>
@@ -25,8 +25,7 @@ namespace {
 constexpr int64_t kRowsPerTile = 64;   // query rows per unit (tokens × group heads)
 constexpr int64_t kMinSplit = 64;      // positions per decode split, at least
 constexpr int64_t kMinParallel = 2048; // rows × positions below which threads cost more than they save
-constexpr int64_t kStripe = 2 * kAttnBlock;  // positions per head before the next head (split decode)
-constexpr int64_t kMaxStripeHeads = 16;     // kv heads interleaved per stripe; more go in rounds
+constexpr int64_t kMaxPassHeads = 16;  // kv heads walked together in a split (decode); more go in rounds
 
 // Reused between calls on the calling thread: no allocation once grown.
 thread_local std::vector<float> t_state;
@@ -42,25 +41,6 @@ const void* kv_offset(const KvRows& kv, const void* base, int64_t elements) {
   return static_cast<const uint8_t*>(base) + size_t(elements) * bytes;
 }
 
-// Asks for elements [c0, c1) of cache rows [ja, jb), keys and values, ahead of use (a hint: no
-// effect on results). Decode at depth reads megabytes of cache evicted by the weights since
-// the last token; the hardware prefetchers alone leave the threads waiting on it.
-void prefetch_rows(const KvRows& kv, int64_t ja, int64_t jb, int64_t c0, int64_t c1) {
-  if (ja >= jb) return;
-  const int64_t elem = kv.type == DType::F16 ? 2 : 4, row = kv.stride * elem;
-  const char* k = static_cast<const char*>(kv.k);
-  const char* v = static_cast<const char*>(kv.v);
-  if (c0 == 0 && c1 == kv.stride) {  // whole rows: one contiguous range
-    for (int64_t b = ja * row; b < jb * row; b += 64) __builtin_prefetch(k + b), __builtin_prefetch(v + b);
-    return;
-  }
-  for (int64_t j = ja; j < jb; ++j) {
-    for (int64_t b = j * row + c0 * elem; b < j * row + c1 * elem; b += 64)
-      __builtin_prefetch(k + b), __builtin_prefetch(v + b);
-    __builtin_prefetch(k + j * row + c1 * elem - 1), __builtin_prefetch(v + j * row + c1 * elem - 1);
-  }
-}
-
 }  // namespace
 
 void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const KvRows& kv,
@@ -74,6 +54,7 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
   if (T <= 0 || NKV <= 0 || NH % NKV != 0 || p0 < 0 || HS <= 0)
     fail("attention: bad shape T=", T, " p0=", p0, " NH=", NH, " NKV=", NKV, " HS=", HS);
   const AttnBlockFn block = isa == Isa::Scalar ? attn_block_scalar() : attn_block_avx2();
+  const AttnHeadsFn heads = isa == Isa::Scalar ? nullptr : attn_heads_avx2();
   const int64_t group = NH / NKV, n_kv = p0 + T;
   const int64_t Tq = std::max<int64_t>(1, kRowsPerTile / group);  // tokens per tile
   const int64_t n_tiles = (T + Tq - 1) / Tq;
@@ -145,20 +126,12 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
         const int64_t tile_rev = w / n_split, split = w % n_split;
         const int64_t t1 = std::min(T, (n_tiles - 1 - tile_rev) * Tq + Tq);
         const int64_t j0 = split * span, j1 = std::min(p0 + t1, j0 + span);
-        AttnRows rows[kMaxStripeHeads];
-        for (int64_t g0 = 0; g0 < NKV; g0 += kMaxStripeHeads) {
-          const int64_t ng = std::min<int64_t>(kMaxStripeHeads, NKV - g0);
-          for (int64_t i = 0; i < ng; ++i) rows[i] = prepare((tile_rev * NKV + g0 + i) * n_split + split);
-          const int64_t c0 = g0 * HS, c1 = (g0 + ng) * HS;  // the heads' elements of a row
-          prefetch_rows(kv, j0, std::min(j1, j0 + kStripe), c0, c1);
-          for (int64_t b = j0; b < j1; b += kStripe) {
-            // While this stripe is computed, the next one streams in: a share per head's call.
-            const int64_t n0 = std::min(j1, b + kStripe), n = std::min(j1, n0 + kStripe) - n0;
-            for (int64_t i = 0; i < ng; ++i) {
-              prefetch_rows(kv, n0 + n * i / ng, n0 + n * (i + 1) / ng, c0, c1);
-              block(rows[i], kv_head(g0 + i), b, std::min(j1, b + kStripe), HS);
-            }
-          }
+        AttnRows rows[kMaxPassHeads];
+        for (int64_t g0 = 0; g0 < NKV; g0 += kMaxPassHeads) {
+          const int ng = int(std::min<int64_t>(kMaxPassHeads, NKV - g0));
+          for (int i = 0; i < ng; ++i) rows[i] = prepare((tile_rev * NKV + g0 + i) * n_split + split);
+          if (isa == Isa::Scalar) attn_heads_each(block, rows, ng, kv_head(g0), j0, j1, HS);
+          else heads(rows, ng, kv_head(g0), j0, j1, HS);
         }
       }
     }, threads ? 1 : n_tiles * n_split);

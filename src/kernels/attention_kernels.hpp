@@ -39,4 +39,14 @@ AttnBlockFn attn_block_avx2();  // nullptr-free: falls back to scalar where HS %
 constexpr int kAttnFewRows = 8;
 AttnBlockFn attn_block_avx2_rows();
 
+// Folds positions [j0, j1) of ng kv heads: rows[g] are kv head g's rows, its keys and values at
+// kv.k, kv.v + g·HS elements (decode: a thread's range of positions, every head).
+using AttnHeadsFn = void (*)(const AttnRows* rows, int ng, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS);
+// The plain way: each head's whole range in turn through one block kernel.
+void attn_heads_each(AttnBlockFn block, const AttnRows* rows, int ng, const AttnKv& kv, int64_t j0,
+                     int64_t j1, int64_t HS);
+// Block by block, every head in turn, so the cache rows stream in order, whole, with software
+// prefetch ahead; falls back to attn_heads_each(attn_block_avx2()) for many rows or HS % 8 != 0.
+AttnHeadsFn attn_heads_avx2();
+
 }  // namespace tock

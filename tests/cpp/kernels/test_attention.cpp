@@ -127,6 +127,12 @@ TEST(Attention, FewTokensAfterADeepPrefixMergeEveryToken) {
   check_case({20, 300, 8, 1, 64}, false, 56);  // multi-query: 3 tiles of 8 tokens, positions split
 }
 
+// More kv heads than the split decode walks in one pass (16): the heads go in two rounds.
+TEST(Attention, DecodeWithManyKvHeadsWalksThemInRounds) {
+  check_case({1, 300, 36, 18, 8}, true, 70);
+  check_case({1, 129, 20, 20, 16}, false, 71);
+}
+
 TEST(Attention, OddHeadSizesUseTheFallbackCorrectly) {
   check_case({1, 200, 6, 2, 12}, false, 21);  // HS not a multiple of 8
   check_case({9, 3, 6, 2, 12}, true, 22);
