@@ -6,7 +6,8 @@
 // workers count), and the cache GB/s that wall time implies.
 // --prefill T instead times a T-token prompt (positions 0..T−1, causal) per layer.
 //   bench_attention_decode [--depths 0,1024,4096] [--threads 1,2] [--isa scalar|avx2] [--tokens 40]
-//                          [--layers 30] [--no-evict] [--prefill 512]
+//                          [--layers 30] [--no-evict] [--prefill 512] [--head-major]
+// --head-major: each kv head's positions contiguous (KVCache's layout), instead of rows of all heads.
 // Machines are noisy: alternate two binaries and compare medians. Numbers only; never a test.
 #include <algorithm>
 #include <chrono>
@@ -50,7 +51,7 @@ int main(int argc, char** argv) try {
   std::vector<int64_t> depths{0, 1024, 4096}, threads{tock::thread_count()};
   tock::Isa isa = tock::active_isa();
   int64_t tokens = 40, n_layer = 30, prefill = 0;
-  bool evict = true;
+  bool evict = true, head_major = false;
   constexpr int64_t NH = 9, NKV = 3, HS = 64;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -63,6 +64,7 @@ int main(int argc, char** argv) try {
     else if (a == "--tokens") tokens = std::stoll(next());
     else if (a == "--layers") n_layer = std::stoll(next());
     else if (a == "--no-evict") evict = false;
+    else if (a == "--head-major") head_major = true;
     else if (a == "--prefill") prefill = std::stoll(next());
     else if (a == "--isa") isa = tock::parse_isa(next());
     else tock::fail("bench_attention_decode: unknown flag '", a, "'");
@@ -86,9 +88,9 @@ int main(int argc, char** argv) try {
   std::vector<float> sweep(static_cast<size_t>(evict ? 128 << 18 : 0), 1.0f);  // 128 MiB
   float sink = 0.0f;
 
-  std::printf("isa %s, %lld layers, NH %lld, NKV %lld, HS %lld, f16 cache, %s\n", std::string(tock::isa_name(isa)).c_str(),
+  std::printf("isa %s, %lld layers, NH %lld, NKV %lld, HS %lld, f16 cache (%s), %s\n", std::string(tock::isa_name(isa)).c_str(),
               (long long)n_layer, (long long)NH, (long long)NKV, (long long)HS,
-              evict ? "caches evicted between tokens" : "caches warm");
+              head_major ? "head-major" : "rows of all heads", evict ? "caches evicted between tokens" : "caches warm");
   if (prefill > 0) std::printf("prefill: %lld tokens per call (depth = the last one's position)\n", (long long)T);
   std::printf("%8s %7s %12s %12s %12s %10s\n", "depth", "threads", "median us", "best us", "cpu us", "cache GB/s");
   for (int64_t t : threads) {
@@ -101,7 +103,8 @@ int main(int argc, char** argv) try {
         const double c0 = cpu_seconds();
         const auto t0 = Clock::now();
         for (int64_t l = 0; l < n_layer; ++l) {
-          const tock::KvRows kv{K[size_t(l)].data(), V[size_t(l)].data(), tock::DType::F16, row};
+          const tock::KvRows kv = head_major ? tock::KvRows{K[size_t(l)].data(), V[size_t(l)].data(), tock::DType::F16, HS, n_pos * HS}
+                                             : tock::KvRows{K[size_t(l)].data(), V[size_t(l)].data(), tock::DType::F16, row};
           tock::attention_causal_isa(isa, q.data(), T, depth + 1 - T, kv, NH, NKV, HS, 0.125f, out.data());
         }
         const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();

@@ -20,13 +20,16 @@ void attention_one(const float* q, const float* K, const float* V, int64_t n_kv,
                    int64_t NKV, int64_t HS, float scale, float* out, float* scratch,
                    float* probs_out = nullptr);
 
-// A sequence's cached keys and values: position j's row (NKV·HS elements, kv head g at g·HS)
-// starts at element j·stride of k and of v. type: F32 or F16.
+// A sequence's cached keys and values: position j's vector of kv head g (HS elements) starts at
+// element j·stride + g·head_stride of k and of v. type: F32 or F16.
+//   rows side by side (head_stride 0 = HS): stride NKV·HS, each position one row of all heads;
+//   head-major: stride HS, head_stride = capacity·HS, each head's positions one contiguous run.
 struct KvRows {
   const void* k = nullptr;
   const void* v = nullptr;
   DType type = DType::F32;
   int64_t stride = 0;
+  int64_t head_stride = 0;
 };
 
 // q: (T, NH, HS) queries of T tokens at positions p0 .. p0+T−1 of one sequence; kv holds that

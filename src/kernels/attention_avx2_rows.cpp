@@ -183,14 +183,9 @@ void block_avx2_rows(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t
 // Block by block, every kv head in turn: the cache rows are read in order, whole.
 template <bool F16>
 void heads_few(const AttnRows* rows, int ng, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
-  constexpr int64_t elem = F16 ? 2 : 4;
   for (int64_t b0 = j0; b0 < j1; b0 += kAttnBlock) {
     const int64_t b1 = b0 + kAttnBlock < j1 ? b0 + kAttnBlock : j1;
-    for (int g = 0; g < ng; ++g) {
-      const AttnKv head{static_cast<const char*>(kv.k) + g * HS * elem, static_cast<const char*>(kv.v) + g * HS * elem,
-                        kv.type, kv.stride};
-      fold_few<F16>(rows[g], head, b0, b1, HS, j1);
-    }
+    for (int g = 0; g < ng; ++g) fold_few<F16>(rows[g], attn_kv_head(kv, g), b0, b1, HS, j1);
   }
 }
 

@@ -56,6 +56,7 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
   const AttnBlockFn block = isa == Isa::Scalar ? attn_block_scalar() : attn_block_avx2();
   const AttnHeadsFn heads = isa == Isa::Scalar ? nullptr : attn_heads_avx2();
   const int64_t group = NH / NKV, n_kv = p0 + T;
+  const int64_t hs = kv.head_stride != 0 ? kv.head_stride : HS;  // elements between kv heads
   const int64_t Tq = std::max<int64_t>(1, kRowsPerTile / group);  // tokens per tile
   const int64_t n_tiles = (T + Tq - 1) / Tq;
   const int64_t R_max = std::min(T, Tq) * group;
@@ -99,7 +100,7 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
     return rows;
   };
   auto kv_head = [&](int64_t g) {
-    return AttnKv{kv_offset(kv, kv.k, g * HS), kv_offset(kv, kv.v, g * HS), kv.type, kv.stride};
+    return AttnKv{kv_offset(kv, kv.k, g * hs), kv_offset(kv, kv.v, g * hs), kv.type, kv.stride, hs};
   };
   const bool threads = T * group * n_kv * NKV >= kMinParallel;
   if (n_split == 1) {
@@ -173,7 +174,7 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
     float* p = probs_last + h * n_kv;
     for (int64_t j = 0; j < n_kv; ++j) {
       float dot = 0.0f;
-      for (int64_t d = 0; d < HS; ++d) dot += ql[h * HS + d] * scale * kv_value(kv, kv.k, j * kv.stride + g * HS + d);
+      for (int64_t d = 0; d < HS; ++d) dot += ql[h * HS + d] * scale * kv_value(kv, kv.k, j * kv.stride + g * hs + d);
       p[j] = std::exp(dot - Mh[size_t(h)]) / Lh[size_t(h)];
     }
   }

@@ -27,7 +27,15 @@ struct AttnKv {
   const void* v;
   DType type;      // F32 or F16
   int64_t stride;  // elements between positions
+  int64_t head_stride;  // elements between kv heads (attn_heads_*: head g's vectors at + g·head_stride)
 };
+
+// kv head g of kv (which points at head 0).
+inline AttnKv attn_kv_head(const AttnKv& kv, int64_t g) {
+  const int64_t bytes = g * kv.head_stride * (kv.type == DType::F16 ? 2 : 4);
+  return {static_cast<const char*>(kv.k) + bytes, static_cast<const char*>(kv.v) + bytes, kv.type, kv.stride,
+          kv.head_stride};
+}
 
 // Folds positions [j0, j1) into rows' state. HS: head size.
 using AttnBlockFn = void (*)(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS);
@@ -40,7 +48,7 @@ constexpr int kAttnFewRows = 8;
 AttnBlockFn attn_block_avx2_rows();
 
 // Folds positions [j0, j1) of ng kv heads: rows[g] are kv head g's rows, its keys and values at
-// kv.k, kv.v + g·HS elements (decode: a thread's range of positions, every head).
+// attn_kv_head(kv, g) (decode: a thread's range of positions, every head).
 using AttnHeadsFn = void (*)(const AttnRows* rows, int ng, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS);
 // The plain way: each head's whole range in turn through one block kernel.
 void attn_heads_each(AttnBlockFn block, const AttnRows* rows, int ng, const AttnKv& kv, int64_t j0,

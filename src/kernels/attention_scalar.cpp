@@ -53,12 +53,7 @@ AttnBlockFn attn_block_scalar() { return block_scalar; }
 
 void attn_heads_each(AttnBlockFn block, const AttnRows* rows, int ng, const AttnKv& kv, int64_t j0,
                      int64_t j1, int64_t HS) {
-  const int64_t elem = kv.type == DType::F16 ? 2 : 4;
-  for (int g = 0; g < ng; ++g) {
-    const AttnKv head{static_cast<const char*>(kv.k) + g * HS * elem, static_cast<const char*>(kv.v) + g * HS * elem,
-                      kv.type, kv.stride};
-    block(rows[g], head, j0, j1, HS);
-  }
+  for (int g = 0; g < ng; ++g) block(rows[g], attn_kv_head(kv, g), j0, j1, HS);
 }
 
 }  // namespace tock

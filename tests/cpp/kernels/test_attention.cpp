@@ -58,10 +58,30 @@ struct Data {
     if (f16) return {K16.data(), V16.data(), DType::F16, c.NKV * c.HS};
     return {K.data(), V.data(), DType::F32, c.NKV * c.HS};
   }
+  // The same cache head-major (KVCache's layout): head g's positions contiguous, in a buffer of
+  // capacity n + 3 positions per head (the unused tail makes head_stride differ from n·HS).
+  std::vector<float> Kh, Vh;
+  std::vector<uint16_t> K16h, V16h;
+  KvRows head_major(const Case& c, bool f16) {
+    const int64_t n = c.p0 + c.T, cap = n + 3, row = c.NKV * c.HS;
+    auto permute = [&](const auto& src, auto& dst) {
+      dst.assign(size_t(c.NKV * cap * c.HS), {});
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t g = 0; g < c.NKV; ++g)
+          for (int64_t d = 0; d < c.HS; ++d) dst[size_t((g * cap + j) * c.HS + d)] = src[size_t(j * row + g * c.HS + d)];
+    };
+    if (f16) {
+      permute(K16, K16h), permute(V16, V16h);
+      return {K16h.data(), V16h.data(), DType::F16, c.HS, cap * c.HS};
+    }
+    permute(K, Kh), permute(V, Vh);
+    return {Kh.data(), Vh.data(), DType::F32, c.HS, cap * c.HS};
+  }
 };
 
-void check_case(const Case& c, bool f16, uint32_t seed) {
-  const Data d(c, f16, seed);
+void check_case(const Case& c, bool f16, uint32_t seed, bool head_major = false) {
+  Data d(c, f16, seed);
+  const KvRows kv = head_major ? d.head_major(c, f16) : d.rows(c, f16);
   const float scale = 1.0f / std::sqrt(float(c.HS));
   const int64_t n_kv = c.p0 + c.T, C = c.NH * c.HS;
   // Reference: each token alone over its causal window.
@@ -72,15 +92,15 @@ void check_case(const Case& c, bool f16, uint32_t seed) {
                   want.data() + t * C, scratch.data(), t == c.T - 1 ? want_p.data() : nullptr);
   for (Isa isa : isas()) {
     std::vector<float> got(size_t(c.T * C), NAN), got_p(size_t(c.NH * n_kv), NAN);
-    attention_causal_isa(isa, d.q.data(), c.T, c.p0, d.rows(c, f16), c.NH, c.NKV, c.HS, scale,
-                         got.data(), got_p.data());
+    attention_causal_isa(isa, d.q.data(), c.T, c.p0, kv, c.NH, c.NKV, c.HS, scale, got.data(), got_p.data());
     float worst = 0.0f, worst_p = 0.0f;
     // An output never written stays NaN: count it as an infinite error (std::max drops NaN).
     auto err = [](float a, float b) { return std::isfinite(a) ? std::fabs(a - b) : INFINITY; };
     for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, err(got[i], want[i]));
     for (size_t i = 0; i < got_p.size(); ++i) worst_p = std::max(worst_p, err(got_p[i], want_p[i]));
     EXPECT_LT(worst, 2e-5f) << isa_name(isa) << " T=" << c.T << " p0=" << c.p0 << " NH=" << c.NH
-                            << " NKV=" << c.NKV << " HS=" << c.HS << (f16 ? " f16" : " f32");
+                            << " NKV=" << c.NKV << " HS=" << c.HS << (f16 ? " f16" : " f32")
+                            << (head_major ? " head-major" : "");
     EXPECT_LT(worst_p, 2e-6f) << isa_name(isa) << " probs, T=" << c.T << " p0=" << c.p0;
   }
 }
@@ -125,6 +145,20 @@ TEST(Attention, ShortPromptsMaskEachTokensRows) {
 TEST(Attention, FewTokensAfterADeepPrefixMergeEveryToken) {
   for (int64_t T : {2, 5}) check_case({T, 1000, 9, 3, 64}, true, uint32_t(50 + T));
   check_case({20, 300, 8, 1, 64}, false, 56);  // multi-query: 3 tiles of 8 tokens, positions split
+}
+
+// The cache head-major (each kv head's positions one run, KVCache's layout): decode at depths
+// around block edges and split boundaries, GQA and multi-query, a prefill after a prefix.
+TEST(Attention, HeadMajorCacheMatchesReference) {
+  uint32_t seed = 200;
+  for (int64_t p0 : {0, 1, 31, 33, 130, 1025})
+    for (bool f16 : {true, false}) {
+      check_case({1, p0, 9, 3, 64}, f16, seed++, true);
+      check_case({1, p0, 8, 1, 24}, f16, seed++, true);
+    }
+  check_case({37, 20, 9, 3, 64}, true, seed++, true);
+  check_case({5, 1000, 9, 3, 64}, true, seed++, true);
+  check_case({1, 200, 6, 2, 12}, false, seed++, true);  // HS not a multiple of 8: scalar fallback
 }
 
 // More kv heads than the split decode walks in one pass (16): the heads go in two rounds.
