@@ -2,7 +2,9 @@
 // (gemm.hpp: weight panels decoded once per call, register-blocked AVX2 / AVX-512 VNNI
 // micro-kernels, AMX int8 tiles where the CPU and kernel allow) takes the quantized types it
 // knows. Otherwise (decode, float weights, Q6_K): quantize the activation rows once (if the
-// kernel asks for it), then split the N weight rows over the thread pool. Inside a thread's
+// kernel asks for it), then split the N weight rows over the thread pool. From kSmallMinRows
+// rows on, a thread's range goes to the small-T kernel where the ISA level has one for the
+// type (AVX2: the 32-block formats; matmul_small_avx2.cpp). Otherwise, inside a thread's
 // range, weight rows go in chunks of kRowChunk; each chunk meets every tile of kMaxRows
 // activation rows of a block of kRowBlock rows while both are in L1.
 // matmul_many / matmul_pair do the same for several matrices over one x in one parallel_for:
@@ -24,6 +26,7 @@ constexpr int64_t kRowChunk = 16;  // weight rows kept in L1 while the T tiles p
 constexpr int64_t kRowBlock = 16;  // activation rows kept in L1 while a thread's weight rows pass
 // From this many activation rows on, decoding each weight panel once and reusing it (gemm.hpp)
 // beats re-decoding each weight row per tile of kMaxRows rows.
+constexpr int64_t kSmallMinRows = 2;  // from here on the small-T kernels, where the type has one
 constexpr int64_t kGemmMinRows = 6;  // AVX2, Q4_1: GEMM 1.3-1.8x at 4-8 rows, rows faster at 2; Q8_0 even at 5-8 (bench_matmul --gemm 1)
 
 RowKernel row_kernel(DType t, Isa isa) {
@@ -52,6 +55,7 @@ const uint8_t* prepare_activations(ActFormat f, const float* x, int64_t T, int64
 // One matrix's kernel, checked, with its activation rows (shared between matrices of one call).
 struct RowJob {
   RowKernel kernel;
+  SmallTFn small = nullptr;  // the small-T kernel, where this ISA level has one for the type
   const TensorView* W = nullptr;
   float* y = nullptr;
   int64_t K = 0, N = 0;
@@ -64,7 +68,9 @@ RowJob row_job(Isa isa, const TensorView& W, float* y, int64_t T) {
          isa_name(detected_isa()), ")");
   const RowKernel kernel = row_kernel(W.type, isa);
   if (!kernel.dot) fail("matmul: weight '", W.name, "' has unsupported type ", dtype_name(W.type));
-  return {kernel, &W, y, s.K, s.N};
+  // AVX-512's row kernels stay as they are (not measurable here); AVX2 has small-T kernels.
+  const SmallTFn small = isa == Isa::Avx2 ? small_t_kernel_avx2(W.type) : nullptr;
+  return {kernel, small, &W, y, s.K, s.N};
 }
 
 // Rows n0..n1 of y (T, N) = act (T rows of act_row bytes) · Wᵀ: weight rows in chunks of
@@ -72,6 +78,12 @@ RowJob row_job(Isa isa, const TensorView& W, float* y, int64_t T) {
 void rows_range(const RowJob& j, const uint8_t* act, size_t act_row, int64_t T, int64_t n0, int64_t n1) {
   const size_t w_row = j.W->row_bytes();
   const auto* w = static_cast<const uint8_t*>(j.W->data);
+  if (j.small && T >= kSmallMinRows) {
+    for (int64_t t0 = 0; t0 < T; t0 += kSmallMaxT)
+      j.small(j.K, w, w_row, n0, n1, act + size_t(t0) * act_row, T - t0 < kSmallMaxT ? T - t0 : kSmallMaxT,
+              j.y + t0 * j.N, j.N);
+    return;
+  }
   float out[kMaxRows];
   const void* rows[kMaxRows];
   for (int64_t b0 = 0; b0 < T; b0 += kRowBlock) {
@@ -134,6 +146,7 @@ void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t T) {
   for (int i = 0; i < count; ++i) jobs[i] = row_job(isa, *outs[i].W, outs[i].y, T);
   if (T == 0 || count == 0) return;
   if (!can_share(jobs, size_t(count), T)) {
+    if (T >= kGemmMinRows && gemm_many(isa, outs, count, x, T)) return;  // x quantized once
     for (int i = 0; i < count; ++i) matmul_isa(isa, *outs[i].W, x, outs[i].y, T);
     return;
   }
@@ -162,6 +175,7 @@ void matmul_pair_then(const TensorView& Wa, const TensorView& Wb, const float* x
   const int64_t N = jobs[0].N;
   if (T == 0) return;
   if (!can_share(jobs, 2, T)) {
+    if (T >= kGemmMinRows && gemm_pair_then(isa, Wa, Wb, x, ya, yb, T, epilogue, ctx)) return;
     matmul_isa(isa, Wa, x, ya, T);
     matmul_isa(isa, Wb, x, yb, T);
     for (int64_t t = 0; t < T; ++t) epilogue(ctx, t, 0, N);

@@ -25,6 +25,17 @@ struct RowKernel {
   RowDotFn dot = nullptr;  // nullptr: type not supported
 };
 
+// Small-T kernels (a few decoding sequences): rows [n0, n1) of y (T, N) for 1 ≤ T ≤ kSmallMaxT
+// activation rows x (T rows of K/32 BlockQ16_32, contiguous). Groups of 8 weight rows are
+// decoded into L1 once and meet all T rows with the 8 rows' sums in the 8 lanes, where the row
+// kernels repeat the per-row float work for every activation row. Same integers as the scalar
+// row kernels (the reference); each output depends only on its own row and activation row, so
+// results do not depend on T, on [n0, n1) or on the thread split.
+constexpr int kSmallMaxT = 16;
+using SmallTFn = void (*)(int64_t K, const uint8_t* w, size_t w_row_bytes, int64_t n0, int64_t n1,
+                          const void* x, int64_t T, float* y, int64_t N);
+SmallTFn small_t_kernel_avx2(DType t);  // nullptr for types it lacks (matmul_small_avx2.cpp)
+
 RowKernel row_kernel_scalar(DType t);  // integer semantics every SIMD kernel must match
 RowKernel row_kernel_avx2(DType t);    // falls back to scalar for types it lacks
 RowKernel row_kernel_avx512(DType t);  // falls back to avx2 for types it lacks

@@ -1,0 +1,157 @@
+// AVX2 small-T kernel for the 32-block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1): decode of 2..15
+// sequences at once (serving's batch). The row kernels (matmul_avx2.cpp) keep one weight row's
+// partial sums in the lanes, so every (row, block, activation row) pays a conversion, a
+// broadcast scale and an FMA of its own, and a horizontal sum per output at the end: at T = 4
+// that per-row float work, not the integer dot, is most of the time. Here 8 weight rows are
+// decoded once per chunk of blocks into an L1 panel (int16 codes in their stored order, f32
+// scales and mins per row); for each activation row and block the 8 rows' integer sums are
+// folded into one vector whose lane r is row r (a tree of horizontal adds), which is then scaled
+// by the 8 rows' scales at once and accumulated: the float work is shared by 8 rows.
+// Same integers as the scalar row kernels (matmul_scalar.cpp); f32 rounding differs only in order.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "core/block_formats.hpp"
+#include "kernels/matmul_kernels.hpp"
+#include "kernels/quantize_activations.hpp"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+
+#include "kernels/matmul_codes_avx2.hpp"
+
+namespace tock {
+namespace {
+
+constexpr int R = 8;             // weight rows per group: one per f32 lane
+constexpr int64_t kChunk = 16;  // blocks per panel chunk: 8 rows x 16 blocks of int16 = 8 KiB in L1
+
+// v[r]: 8 i32 partial sums of row r -> lane r holds row r's total.
+inline __m256i lanes_per_row(const __m256i v[R]) {
+  const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]), h23 = _mm256_hadd_epi32(v[2], v[3]);
+  const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]), h67 = _mm256_hadd_epi32(v[6], v[7]);
+  // per 128-bit half: rows 0-3 (4-7), each summed over that half's 4 lanes
+  const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+  return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                          _mm256_permute2x128_si256(h0123, h4567, 0x31));
+}
+
+// One group's panel chunk: block b of row r as 32 int16 codes (elements in order), its d and m.
+struct Panel {
+  alignas(32) int16_t codes[kChunk][R][32];
+  alignas(32) uint32_t dm16[kChunk][R];  // the block's first 4 bytes: f16 d, then f16 m (kMin)
+  alignas(32) float d[kChunk][R];
+  alignas(32) float m[kChunk][R];
+};
+
+// Every format here starts with f16 d; those with a min follow it with f16 m.
+template <typename F>
+inline uint32_t d_and_m(const typename F::Block& b) {
+  uint32_t v;
+  std::memcpy(&v, &b, 4);
+  return F::kMin ? v : v & 0xFFFF;
+}
+
+template <typename F>
+void decode(const uint8_t* w, size_t w_row, int rows, int64_t c0, int cb, Panel& p) {
+  for (int r = 0; r < R; ++r) {
+    if (r < rows) {
+      const auto* wb = reinterpret_cast<const typename F::Block*>(w + size_t(r) * w_row) + c0;
+      // The same blocks of the next group's row r: eight rows at a time defeat the hardware's
+      // stream detection, and a weight matrix bigger than L2 would stall every decode on DRAM
+      // (prefetching past the matrix's end is harmless: a hint never faults).
+      const auto* ahead = reinterpret_cast<const char*>(wb) + size_t(R) * w_row;
+      for (int b = 0; b < cb; ++b) {
+        _mm_prefetch(ahead + size_t(b) * sizeof(typename F::Block), _MM_HINT_T0);
+        const avx2::Codes c = F::codes(wb[b]);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(p.codes[b][r]), c.lo);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(p.codes[b][r] + 16), c.hi);
+        p.dm16[b][r] = d_and_m<F>(wb[b]);
+      }
+    } else {  // past the matrix: zero codes and scales, lanes never stored
+      for (int b = 0; b < cb; ++b) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(p.codes[b][r]), _mm256_setzero_si256());
+        _mm256_store_si256(reinterpret_cast<__m256i*>(p.codes[b][r] + 16), _mm256_setzero_si256());
+        p.dm16[b][r] = 0;
+      }
+    }
+  }
+  // 8 rows' (d, m) halves at once: [d0 m0 .. d7 m7] -> packed [d0..d3 m0..m3 | d4..d7 m4..m7]
+  // -> [d0..d7 | m0..m7] -> f32.
+  for (int b = 0; b < cb; ++b) {
+    const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.dm16[b]));
+    const __m256i packed = _mm256_packus_epi32(_mm256_and_si256(v, _mm256_set1_epi32(0xFFFF)), _mm256_srli_epi32(v, 16));
+    const __m256i halves = _mm256_permute4x64_epi64(packed, 0xD8);
+    _mm256_store_ps(p.d[b], _mm256_cvtph_ps(_mm256_castsi256_si128(halves)));
+    if constexpr (F::kMin) _mm256_store_ps(p.m[b], _mm256_cvtph_ps(_mm256_extracti128_si256(halves, 1)));
+  }
+}
+
+template <typename F>
+void small_t(int64_t K, const uint8_t* w, size_t w_row, int64_t n0, int64_t n1, const void* xv, int64_t T,
+             float* y, int64_t N) {
+  const int64_t nb = K / 32;
+  const auto* x = static_cast<const BlockQ16_32*>(xv);
+  Panel p;
+  __m256 acc[kSmallMaxT], accm[kSmallMaxT];  // lane r: row g + r; accm: the min terms (own chain)
+  for (int64_t g = n0; g < n1; g += R) {
+    const int rows = int(n1 - g < R ? n1 - g : R);
+    for (int64_t t = 0; t < T; ++t) acc[t] = accm[t] = _mm256_setzero_ps();
+    for (int64_t c0 = 0; c0 < nb; c0 += kChunk) {
+      const int cb = int(nb - c0 < kChunk ? nb - c0 : kChunk);
+      decode<F>(w + size_t(g) * w_row, w_row, rows, c0, cb, p);
+      for (int64_t t = 0; t < T; ++t) {
+        const BlockQ16_32* xt = x + t * nb + c0;
+        __m256 a = acc[t], am = accm[t];
+        for (int b = 0; b < cb; ++b) {
+          const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt[b].qs));
+          const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt[b].qs + 16));
+          __m256i v[R];
+          for (int r = 0; r < R; ++r) {
+            const auto* c = reinterpret_cast<const __m256i*>(p.codes[b][r]);
+            v[r] = _mm256_add_epi32(_mm256_madd_epi16(_mm256_load_si256(c), x0),
+                                    _mm256_madd_epi16(_mm256_load_si256(c + 1), x1));
+          }
+          const __m256 s = _mm256_cvtepi32_ps(lanes_per_row(v));
+          a = _mm256_fmadd_ps(s, _mm256_mul_ps(_mm256_load_ps(p.d[b]), _mm256_set1_ps(xt[b].d)), a);
+          if constexpr (F::kMin)
+            am = _mm256_fmadd_ps(_mm256_load_ps(p.m[b]), _mm256_set1_ps(xt[b].d * float(xt[b].isum)), am);
+        }
+        acc[t] = a;
+        accm[t] = am;
+      }
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      const __m256 out = _mm256_add_ps(acc[t], accm[t]);
+      if (rows == R) {
+        _mm256_storeu_ps(y + t * N + g, out);
+      } else {
+        alignas(32) float tmp[R];
+        _mm256_store_ps(tmp, out);
+        for (int r = 0; r < rows; ++r) y[t * N + g + r] = tmp[r];
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tock
+
+#pragma GCC pop_options
+
+namespace tock {
+
+SmallTFn small_t_kernel_avx2(DType t) {
+  switch (t) {
+    case DType::Q8_0: return small_t<avx2::Q8_0F>;
+    case DType::Q4_0: return small_t<avx2::Q4_0F>;
+    case DType::Q4_1: return small_t<avx2::Q4_1F>;
+    case DType::Q5_0: return small_t<avx2::Q5_0F>;
+    case DType::Q5_1: return small_t<avx2::Q5_1F>;
+    default: return nullptr;
+  }
+}
+
+}  // namespace tock
