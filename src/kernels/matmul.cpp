@@ -27,7 +27,7 @@ constexpr int64_t kRowBlock = 16;  // activation rows kept in L1 while a thread'
 // From this many activation rows on, decoding each weight panel once and reusing it (gemm.hpp)
 // beats re-decoding each weight row per tile of kMaxRows rows.
 constexpr int64_t kSmallMinRows = 2;  // from here on the small-T kernels, where the type has one
-constexpr int64_t kGemmMinRows = 6;  // AVX2, Q4_1: GEMM 1.3-1.8x at 4-8 rows, rows faster at 2; Q8_0 even at 5-8 (bench_matmul --gemm 1)
+constexpr int64_t kGemmMinRows = 16;
 
 RowKernel row_kernel(DType t, Isa isa) {
   if (isa != Isa::Scalar) {  // K-quants: matmul_kquant_*.cpp

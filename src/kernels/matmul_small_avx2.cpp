@@ -3,10 +3,12 @@
 // partial sums in the lanes, so every (row, block, activation row) pays a conversion, a
 // broadcast scale and an FMA of its own, and a horizontal sum per output at the end: at T = 4
 // that per-row float work, not the integer dot, is most of the time. Here 8 weight rows are
-// decoded once per chunk of blocks into an L1 panel (int16 codes in their stored order, f32
-// scales and mins per row); for each activation row and block the 8 rows' integer sums are
-// folded into one vector whose lane r is row r (a tree of horizontal adds), which is then scaled
-// by the 8 rows' scales at once and accumulated: the float work is shared by 8 rows.
+// decoded once per chunk of blocks into an L1 panel (int16 codes, f32 scales and mins per row);
+// for each activation row and block the 8 rows' integer sums are folded into one vector whose
+// lane r is row r, which is then scaled by the 8 rows' scales at once and accumulated: the float
+// work is shared by 8 rows. The panel pairs rows r and r+4 in each vector (row r's 8 codes in the
+// low 128 bits, row r+4's in the high), against x's 8 values broadcast to both halves: 4 pairs'
+// madd sums then fold to the 8 lanes in 3 horizontal adds (not 6 and a cross-lane step).
 // Same integers as the scalar row kernels (matmul_scalar.cpp); f32 rounding differs only in order.
 #include <immintrin.h>
 
@@ -28,19 +30,10 @@ namespace {
 constexpr int R = 8;             // weight rows per group: one per f32 lane
 constexpr int64_t kChunk = 16;  // blocks per panel chunk: 8 rows x 16 blocks of int16 = 8 KiB in L1
 
-// v[r]: 8 i32 partial sums of row r -> lane r holds row r's total.
-inline __m256i lanes_per_row(const __m256i v[R]) {
-  const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]), h23 = _mm256_hadd_epi32(v[2], v[3]);
-  const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]), h67 = _mm256_hadd_epi32(v[6], v[7]);
-  // per 128-bit half: rows 0-3 (4-7), each summed over that half's 4 lanes
-  const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
-  return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
-                          _mm256_permute2x128_si256(h0123, h4567, 0x31));
-}
-
-// One group's panel chunk: block b of row r as 32 int16 codes (elements in order), its d and m.
+// One group's panel chunk. codes[b][p][q]: block b's elements 8q..8q+7 of row p (low 128 bits)
+// and of row p + 4 (high), int16; d, m: block b's scale and min of row r (lane r).
 struct Panel {
-  alignas(32) int16_t codes[kChunk][R][32];
+  alignas(32) int16_t codes[kChunk][R / 2][4][16];
   alignas(32) uint32_t dm16[kChunk][R];  // the block's first 4 bytes: f16 d, then f16 m (kMin)
   alignas(32) float d[kChunk][R];
   alignas(32) float m[kChunk][R];
@@ -56,26 +49,37 @@ inline uint32_t d_and_m(const typename F::Block& b) {
 
 template <typename F>
 void decode(const uint8_t* w, size_t w_row, int rows, int64_t c0, int cb, Panel& p) {
+  using Block = typename F::Block;
   for (int r = 0; r < R; ++r) {
     if (r < rows) {
-      const auto* wb = reinterpret_cast<const typename F::Block*>(w + size_t(r) * w_row) + c0;
-      // The same blocks of the next group's row r: eight rows at a time defeat the hardware's
+      const auto* wb = reinterpret_cast<const Block*>(w + size_t(r) * w_row) + c0;
+      for (int b = 0; b < cb; ++b) p.dm16[b][r] = d_and_m<F>(wb[b]);
+    } else {
+      for (int b = 0; b < cb; ++b) p.dm16[b][r] = 0;  // past the matrix: zero scales, lanes never stored
+    }
+  }
+  for (int pr = 0; pr < R / 2; ++pr) {
+    const Block* wa = pr < rows ? reinterpret_cast<const Block*>(w + size_t(pr) * w_row) + c0 : nullptr;
+    const Block* wc = pr + R / 2 < rows ? reinterpret_cast<const Block*>(w + size_t(pr + R / 2) * w_row) + c0 : nullptr;
+    for (int b = 0; b < cb; ++b) {
+      // The same blocks of the next group's rows: eight rows at a time defeat the hardware's
       // stream detection, and a weight matrix bigger than L2 would stall every decode on DRAM
       // (prefetching past the matrix's end is harmless: a hint never faults).
-      const auto* ahead = reinterpret_cast<const char*>(wb) + size_t(R) * w_row;
-      for (int b = 0; b < cb; ++b) {
-        _mm_prefetch(ahead + size_t(b) * sizeof(typename F::Block), _MM_HINT_T0);
-        const avx2::Codes c = F::codes(wb[b]);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(p.codes[b][r]), c.lo);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(p.codes[b][r] + 16), c.hi);
-        p.dm16[b][r] = d_and_m<F>(wb[b]);
+      const avx2::Codes zero = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+      avx2::Codes a = zero, c = zero;
+      if (wa) {
+        _mm_prefetch(reinterpret_cast<const char*>(wa + b) + size_t(R) * w_row, _MM_HINT_T0);
+        a = F::codes(wa[b]);
       }
-    } else {  // past the matrix: zero codes and scales, lanes never stored
-      for (int b = 0; b < cb; ++b) {
-        _mm256_store_si256(reinterpret_cast<__m256i*>(p.codes[b][r]), _mm256_setzero_si256());
-        _mm256_store_si256(reinterpret_cast<__m256i*>(p.codes[b][r] + 16), _mm256_setzero_si256());
-        p.dm16[b][r] = 0;
+      if (wc) {
+        _mm_prefetch(reinterpret_cast<const char*>(wc + b) + size_t(R) * w_row, _MM_HINT_T0);
+        c = F::codes(wc[b]);
       }
+      auto* out = reinterpret_cast<__m256i*>(p.codes[b][pr]);
+      _mm256_store_si256(out + 0, _mm256_permute2x128_si256(a.lo, c.lo, 0x20));  // elements 0-7
+      _mm256_store_si256(out + 1, _mm256_permute2x128_si256(a.lo, c.lo, 0x31));  // 8-15
+      _mm256_store_si256(out + 2, _mm256_permute2x128_si256(a.hi, c.hi, 0x20));  // 16-23
+      _mm256_store_si256(out + 3, _mm256_permute2x128_si256(a.hi, c.hi, 0x31));  // 24-31
     }
   }
   // 8 rows' (d, m) halves at once: [d0 m0 .. d7 m7] -> packed [d0..d3 m0..m3 | d4..d7 m4..m7]
@@ -106,16 +110,21 @@ void small_t(int64_t K, const uint8_t* w, size_t w_row, int64_t n0, int64_t n1, 
         const BlockQ16_32* xt = x + t * nb + c0;
         __m256 a = acc[t], am = accm[t];
         for (int b = 0; b < cb; ++b) {
-          const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt[b].qs));
-          const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt[b].qs + 16));
-          __m256i v[R];
-          for (int r = 0; r < R; ++r) {
-            const auto* c = reinterpret_cast<const __m256i*>(p.codes[b][r]);
-            v[r] = _mm256_add_epi32(_mm256_madd_epi16(_mm256_load_si256(c), x0),
-                                    _mm256_madd_epi16(_mm256_load_si256(c + 1), x1));
+          const auto* xq = reinterpret_cast<const __m128i*>(xt[b].qs);
+          __m256i X[4];  // x's elements 8q..8q+7 in both halves
+          for (int q = 0; q < 4; ++q) X[q] = _mm256_broadcastsi128_si256(_mm_loadu_si128(xq + q));
+          __m256i P[R / 2];  // pair pr: row pr's 4 partial sums (low), row pr + 4's (high)
+          for (int pr = 0; pr < R / 2; ++pr) {
+            const auto* c = reinterpret_cast<const __m256i*>(p.codes[b][pr]);
+            P[pr] = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(_mm256_load_si256(c), X[0]),
+                                                      _mm256_madd_epi16(_mm256_load_si256(c + 1), X[1])),
+                                     _mm256_add_epi32(_mm256_madd_epi16(_mm256_load_si256(c + 2), X[2]),
+                                                      _mm256_madd_epi16(_mm256_load_si256(c + 3), X[3])));
           }
-          const __m256 s = _mm256_cvtepi32_ps(lanes_per_row(v));
-          a = _mm256_fmadd_ps(s, _mm256_mul_ps(_mm256_load_ps(p.d[b]), _mm256_set1_ps(xt[b].d)), a);
+          // [r0 r0 r1 r1 | r4 r4 r5 r5], [r2 r2 r3 r3 | r6 r6 r7 r7] -> [r0 r1 r2 r3 | r4 r5 r6 r7]
+          const __m256 sum = _mm256_cvtepi32_ps(
+              _mm256_hadd_epi32(_mm256_hadd_epi32(P[0], P[1]), _mm256_hadd_epi32(P[2], P[3])));
+          a = _mm256_fmadd_ps(sum, _mm256_mul_ps(_mm256_load_ps(p.d[b]), _mm256_set1_ps(xt[b].d)), a);
           if constexpr (F::kMin)
             am = _mm256_fmadd_ps(_mm256_load_ps(p.m[b]), _mm256_set1_ps(xt[b].d * float(xt[b].isum)), am);
         }
