@@ -6,16 +6,31 @@
 // On CPUs with AMX (and the kernel's permission), quantized weights use AMX int8 tiles. At the
 // Avx2 level, float weights (F16, BF16, F32) from 64 rows go through the f32 sgemm
 // (gemm_float.cpp).
+// gemm_many and gemm_pair_then are matmul_many / matmul_pair_then (matmul.hpp) for prefill:
+// x quantized once for all matrices, their panels in one parallel_for (one barrier), and the
+// pair's epilogue (SwiGLU) run by the thread that wrote each range, so it is split too.
 #pragma once
 #include <cstdint>
 
 #include "core/cpu_features.hpp"
 #include "core/tensor.hpp"
+#include "kernels/matmul.hpp"
 
 namespace tock {
 
 // y (T, N) = x (T, K) · Wᵀ through the GEMM path at ISA level isa. Returns false (and does
 // nothing) when the level, W's type or T has no GEMM kernel; the caller then uses the row kernels.
 bool gemm(Isa isa, const TensorView& W, const float* x, float* y, int64_t T);
+
+// outs[i].y = x · outs[i].Wᵀ for count ≤ 8 matrices of one K, bit for bit what gemm gives for
+// each. Returns false (and does nothing) unless every matrix has a shared-activation GEMM kernel
+// at this level (now: quantized types at Avx2); the caller then runs gemm or matmul on each.
+bool gemm_many(Isa isa, const MatmulOut* outs, int count, const float* x, int64_t T);
+
+// ya = x · Waᵀ, yb = x · Wbᵀ (one shape), then epilogue(ctx, t, n0, n1) for every row t of each
+// output range [n0, n1) once both outputs there are written, on the thread that wrote them; the
+// ranges cover [0, N) once. Returns false (having done nothing) as gemm_many does.
+bool gemm_pair_then(Isa isa, const TensorView& Wa, const TensorView& Wb, const float* x, float* ya,
+                    float* yb, int64_t T, RangeEpilogue epilogue, void* ctx);
 
 }  // namespace tock
