@@ -1,9 +1,12 @@
-// The prefill GEMM for float weights (F16, BF16, F32) on AVX2: y (T, N) = x (T, K) · Wᵀ as
-// the packed f32 sgemm (sgemm.hpp), W converted to f32 a chunk of rows at a time (F16C
-// vcvtph2ps; BF16 is a shift). The row kernels (one FMA chain per weight row and tile of 4
-// activation rows) re-read every weight 1/4 as often as T; the sgemm reuses each packed
-// weight across all T rows from L1/L2. Chunks are fixed-size and each is one single-threaded
-// sgemm call over the whole K, so the result does not depend on the thread count.
+// The prefill GEMM for float weights (F16, BF16, F32) on AVX2: y (T, N) = x (T, K) · Wᵀ with
+// the f32 sgemm's 6×16 micro-kernel (sgemm_avx2.cpp). F16 and BF16: x is packed once per call
+// into 6-row strips (shared by all threads); each thread converts its weight panels of 16 rows
+// (F16C vcvtph2ps; BF16 is a shift) straight into the kernel's packed layout, a few panels at a
+// time (kept in L2), and runs every strip of x over them. Packing x once, not once per chunk of
+// weight rows as a call of the sgemm per chunk did, is what makes this pay at T = 512 and a
+// 576-wide K (the x pack was 4× the weight conversion). F32 weights take the threaded sgemm.
+// K goes in blocks of at most kKcMax (C reloaded between blocks); which thread owns a panel
+// never changes a sum's order, so threaded results are bitwise the single-threaded ones.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -14,16 +17,16 @@
 #include "core/thread_pool.hpp"
 #include "kernels/gemm_kernels.hpp"
 #include "kernels/sgemm.hpp"
+#include "kernels/sgemm_kernels.hpp"
 
 namespace tock {
 namespace {
 
-// Weight rows per sgemm call: each call packs all T activation rows again, so a chunk must be
-// long enough to pay for that; 128 rows split the model's N (192 to 49152) evenly enough.
-constexpr int64_t kChunkRows = 128;
-// Below this many activation rows the sgemm's packing of W costs more than the row kernels'
-// re-reading of it.
+// Below this many activation rows the packing of x and W costs more than the row kernels'
+// re-reading of W.
 constexpr int64_t kMinRows = 64;  // bench_matmul --gemm 1, F16/BF16/F32: even at 32-64, 1.5-2.4x at 512
+constexpr int64_t kKcMax = 640;   // K block: a 6-row strip of x (15 KiB) stays in L1
+constexpr size_t kChunkBytes = 160 * 1024;  // converted weight panels per pass of x: in L2
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
@@ -48,7 +51,83 @@ void to_f32(DType t, const uint8_t* w, size_t row_bytes, int64_t rows, int64_t K
 }
 #pragma GCC pop_options
 
-thread_local std::vector<float> t_rows;  // one thread's converted chunk (no allocation once grown)
+// x (T, K) packed once per call: strip s (rows 6s..6s+5, zero past T) is xp[s·6·K ..] as [k][6],
+// so its K block [k0, k0 + kc) starts at k0·6. Owned by the calling thread (as the quantized
+// activations of the integer GEMM), read by all.
+thread_local std::vector<float> t_xpack;
+// One thread's converted weight panels and conversion scratch (no allocation once grown).
+thread_local std::vector<float> t_wpack, t_rows;
+
+struct FloatCall {
+  SgemmKernel kern;
+  DType type;
+  const uint8_t* w;
+  size_t row_bytes;
+  int64_t T, K, N, kc, strips;
+  const float* xp;
+  float* y;
+};
+
+// Rows [n0, n0 + rows) of W, K block [k0, k0 + kc), as one packed B panel [k][16] (zero rows past N).
+void pack_panel(const FloatCall& c, int64_t n0, int64_t k0, int64_t kc, float* dst) {
+  const int64_t nr = c.kern.nr, rows = std::min(nr, c.N - n0);
+  if (t_rows.size() < size_t(nr * kc)) t_rows.resize(size_t(nr * kc));
+  float* tmp = t_rows.data();
+  to_f32(c.type, c.w + size_t(n0) * c.row_bytes + size_t(k0) * 2, c.row_bytes, rows, kc, tmp);
+  if (rows < nr) std::memset(tmp + rows * kc, 0, size_t((nr - rows) * kc) * sizeof(float));
+  c.kern.pack_b_rows(dst, tmp, kc, kc);
+}
+
+// Panels [p0, p1) of W (16 rows each) against every strip of x, K block by K block.
+void run_panels(const FloatCall& c, int64_t p0, int64_t p1) {
+  const int64_t mr = c.kern.mr, nr = c.kern.nr, np = p1 - p0;
+  if (t_wpack.size() < size_t(np * nr * c.kc)) t_wpack.resize(size_t(np * nr * c.kc));
+  alignas(64) float edge[6 * 16];
+  for (int64_t k0 = 0; k0 < c.K; k0 += c.kc) {
+    const int64_t kc = std::min(c.kc, c.K - k0);
+    for (int64_t i = 0; i < np; ++i) pack_panel(c, (p0 + i) * nr, k0, kc, t_wpack.data() + i * nr * kc);
+    const bool load_c = k0 > 0;
+    for (int64_t s = 0; s < c.strips; ++s) {
+      const float* a = c.xp + s * mr * c.K + k0 * mr;
+      const int64_t t0 = s * mr, rows = std::min(mr, c.T - t0);
+      for (int64_t i = 0; i < np; ++i) {
+        const int64_t n0 = (p0 + i) * nr, cols = std::min(nr, c.N - n0);
+        const float* b = t_wpack.data() + i * nr * kc;
+        float* out = c.y + t0 * c.N + n0;
+        if (rows == mr && cols == nr) {
+          c.kern.fn(kc, a, b, out, c.N, load_c);
+          continue;
+        }
+        // A partial tile: the same kernel on a full-size copy, so the same arithmetic.
+        if (load_c)
+          for (int64_t r = 0; r < rows; ++r) std::memcpy(edge + r * nr, out + r * c.N, size_t(cols) * sizeof(float));
+        c.kern.fn(kc, a, b, edge, nr, load_c);
+        for (int64_t r = 0; r < rows; ++r) std::memcpy(out + r * c.N, edge + r * nr, size_t(cols) * sizeof(float));
+      }
+    }
+  }
+}
+
+// x (T, K) -> t_xpack strips (on the pool).
+const float* pack_x(const SgemmKernel& kern, const float* x, int64_t T, int64_t K, int64_t strips) {
+  const int64_t mr = kern.mr;
+  if (t_xpack.size() < size_t(strips * mr * K)) t_xpack.resize(size_t(strips * mr * K));
+  float* xp = t_xpack.data();
+  parallel_for(strips, [&](int64_t s0, int64_t s1) {
+    std::vector<float> padded;  // the last, partial strip only
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t t0 = s * mr, rows = std::min(mr, T - t0);
+      const float* src = x + t0 * K;
+      if (rows < mr) {
+        padded.assign(size_t(mr * K), 0.0f);
+        std::memcpy(padded.data(), src, size_t(rows * K) * sizeof(float));
+        src = padded.data();
+      }
+      kern.pack_a_rows(xp + s * mr * K, src, K, K);
+    }
+  });
+  return xp;
+}
 
 }  // namespace
 
@@ -61,16 +140,23 @@ bool gemm_float_avx2(const TensorView& W, const float* x, float* y, int64_t T) {
               Isa::Avx2, true);
     return true;
   }
-  const int64_t chunk = kChunkRows;
-  const size_t row_bytes = W.row_bytes();
-  const auto* w = static_cast<const uint8_t*>(W.data);
-  parallel_for((N + chunk - 1) / chunk, [&](int64_t c0, int64_t c1) {
-    if (t_rows.size() < size_t(chunk * K)) t_rows.resize(size_t(chunk * K));
-    for (int64_t c = c0; c < c1; ++c) {
-      const int64_t n0 = c * chunk, rows = std::min(chunk, N - n0);
-      to_f32(W.type, w + size_t(n0) * row_bytes, row_bytes, rows, K, t_rows.data());
-      sgemm_isa({Op::NoTrans, Op::Trans, T, rows, K, x, K, t_rows.data(), K, y + n0, N, false}, Isa::Avx2, false);
-    }
+  FloatCall c;
+  c.kern = sgemm_kernel_avx2();
+  c.type = W.type;
+  c.w = static_cast<const uint8_t*>(W.data);
+  c.row_bytes = W.row_bytes();
+  c.T = T;
+  c.K = K;
+  c.N = N;
+  const int64_t blocks = (K + kKcMax - 1) / kKcMax;
+  c.kc = ((K + blocks - 1) / blocks + 7) / 8 * 8;  // equal blocks, whole 8-wide transposes
+  c.strips = (T + c.kern.mr - 1) / c.kern.mr;
+  c.xp = pack_x(c.kern, x, T, K, c.strips);
+  c.y = y;
+  const int64_t panel_bytes = c.kern.nr * c.kc * int64_t(sizeof(float));
+  const int64_t chunk = std::max<int64_t>(1, int64_t(kChunkBytes) / panel_bytes);
+  parallel_for((N + c.kern.nr - 1) / c.kern.nr, [&](int64_t p0, int64_t p1) {
+    for (int64_t q = p0; q < p1; q += chunk) run_panels(c, q, std::min(q + chunk, p1));
   });
   return true;
 }
