@@ -6,8 +6,9 @@
 // workers count), and the cache GB/s that wall time implies.
 // --prefill T instead times a T-token prompt (positions 0..T−1, causal) per layer.
 //   bench_attention_decode [--depths 0,1024,4096] [--threads 1,2] [--isa scalar|avx2] [--tokens 40]
-//                          [--layers 30] [--no-evict] [--prefill 512] [--head-major]
-// --head-major: each kv head's positions contiguous (KVCache's layout), instead of rows of all heads.
+//                          [--layers 30] [--no-evict] [--prefill 512] [--rows]
+// The cache is head-major as KVCache keeps it (each kv head's positions one run); --rows lays it
+// out as rows of all heads per position instead (the layout before 2026-11-28 23:50).
 // Machines are noisy: alternate two binaries and compare medians. Numbers only; never a test.
 #include <algorithm>
 #include <chrono>
@@ -51,7 +52,7 @@ int main(int argc, char** argv) try {
   std::vector<int64_t> depths{0, 1024, 4096}, threads{tock::thread_count()};
   tock::Isa isa = tock::active_isa();
   int64_t tokens = 40, n_layer = 30, prefill = 0;
-  bool evict = true, head_major = false;
+  bool evict = true, head_major = true;
   constexpr int64_t NH = 9, NKV = 3, HS = 64;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -64,7 +65,7 @@ int main(int argc, char** argv) try {
     else if (a == "--tokens") tokens = std::stoll(next());
     else if (a == "--layers") n_layer = std::stoll(next());
     else if (a == "--no-evict") evict = false;
-    else if (a == "--head-major") head_major = true;
+    else if (a == "--rows") head_major = false;
     else if (a == "--prefill") prefill = std::stoll(next());
     else if (a == "--isa") isa = tock::parse_isa(next());
     else tock::fail("bench_attention_decode: unknown flag '", a, "'");
@@ -74,7 +75,7 @@ int main(int argc, char** argv) try {
   const int64_t row = NKV * HS, n_pos = max_depth + 1;
   std::mt19937 rng(7);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  // Per layer: K and V caches (n_pos, row) f16, as KVCache holds them.
+  // Per layer: K and V caches, n_pos × row f16 (NKV runs of n_pos × HS, or n_pos rows).
   std::vector<std::vector<uint16_t>> K(static_cast<size_t>(n_layer)), V(static_cast<size_t>(n_layer));
   for (int64_t l = 0; l < n_layer; ++l) {
     K[size_t(l)].resize(size_t(n_pos * row));

@@ -8,11 +8,13 @@
 
 namespace tock {
 
-KVCache::KVCache(int64_t n_layer, int64_t kv_dim, int64_t max_positions, DType type)
+KVCache::KVCache(int64_t n_layer, int64_t kv_dim, int64_t max_positions, DType type, int64_t n_heads)
     : n_layer_(n_layer), kv_dim_(kv_dim), max_pos_(max_positions), type_(type),
-      elem_(type == DType::F16 ? 2 : 4) {
+      elem_(type == DType::F16 ? 2 : 4), n_heads_(n_heads), head_dim_(n_heads > 0 ? kv_dim / n_heads : 0) {
   if (type != DType::F32 && type != DType::F16)
     fail("kv cache: type ", dtype_name(type), " is not f32 or f16");
+  if (n_heads <= 0 || kv_dim % n_heads != 0)
+    fail("kv cache: ", n_heads, " kv heads do not divide kv_dim ", kv_dim);
 }
 
 void KVCache::add_sequence(int32_t seq) {
@@ -44,10 +46,14 @@ void KVCache::reserve(int32_t seq, int64_t n) {
   Seq& s = seq_at(seq);
   if (n <= s.capacity) return;
   const int64_t cap = std::min(max_pos_, std::max(n, std::max<int64_t>(64, s.capacity * 2)));
-  for (int64_t l = 0; l < n_layer_; ++l) {
-    s.k[size_t(l)].resize(size_t(cap * kv_dim_ * elem_));
-    s.v[size_t(l)].resize(size_t(cap * kv_dim_ * elem_));
-  }
+  // Each head's run moves to its place in the larger buffer (every reserved position: a caller
+  // may have written some before set_length).
+  for (auto* bufs : {&s.k, &s.v})
+    for (auto& buf : *bufs) {
+      std::vector<std::byte> grown(size_t(cap * kv_dim_ * elem_));
+      copy_heads(buf.data(), s.capacity, grown.data(), cap, s.capacity);
+      buf = std::move(grown);
+    }
   s.capacity = cap;
 }
 
@@ -72,25 +78,41 @@ void KVCache::copy_prefix(int32_t src, int32_t dst, int64_t n) {
   Seq& to = seq_at(dst);
   const Seq& from2 = seq_at(src);  // std::map references stay valid across inserts
   for (int64_t l = 0; l < n_layer_; ++l) {
-    std::copy_n(from2.k[size_t(l)].begin(), n * kv_dim_ * elem_, to.k[size_t(l)].begin());
-    std::copy_n(from2.v[size_t(l)].begin(), n * kv_dim_ * elem_, to.v[size_t(l)].begin());
+    copy_heads(from2.k[size_t(l)].data(), from2.capacity, to.k[size_t(l)].data(), to.capacity, n);
+    copy_heads(from2.v[size_t(l)].data(), from2.capacity, to.v[size_t(l)].data(), to.capacity, n);
   }
   to.n_pos = n;
+}
+
+void KVCache::copy_heads(const std::byte* from, int64_t cf, std::byte* to, int64_t ct, int64_t n) const {
+  if (n <= 0) return;
+  const int64_t run = head_dim_ * elem_;  // bytes per position and head
+  for (int64_t g = 0; g < n_heads_; ++g) std::memcpy(to + g * ct * run, from + g * cf * run, size_t(n * run));
+}
+
+KvRows KVCache::rows(int32_t seq, int64_t layer) const {
+  const Seq& s = seq_at(seq);
+  return {s.k[size_t(layer)].data(), s.v[size_t(layer)].data(), type_, head_dim_, s.capacity * head_dim_};
 }
 
 void KVCache::write(int32_t seq, int64_t layer, int64_t pos, const float* k, const float* v) {
   Seq& s = seq_at(seq);
   if (pos < 0 || pos >= s.capacity) fail("kv cache: write at position ", pos, " outside capacity ", s.capacity);
-  std::byte* kd = s.k[size_t(layer)].data() + size_t(pos * kv_dim_ * elem_);
-  std::byte* vd = s.v[size_t(layer)].data() + size_t(pos * kv_dim_ * elem_);
-  if (type_ == DType::F32) {
-    std::memcpy(kd, k, size_t(kv_dim_) * sizeof(float));
-    std::memcpy(vd, v, size_t(kv_dim_) * sizeof(float));
-    return;
+  for (int64_t g = 0; g < n_heads_; ++g) {
+    const size_t at = size_t((g * s.capacity + pos) * head_dim_ * elem_);
+    std::byte* kd = s.k[size_t(layer)].data() + at;
+    std::byte* vd = s.v[size_t(layer)].data() + at;
+    const float* kg = k + g * head_dim_;
+    const float* vg = v + g * head_dim_;
+    if (type_ == DType::F32) {
+      std::memcpy(kd, kg, size_t(head_dim_) * sizeof(float));
+      std::memcpy(vd, vg, size_t(head_dim_) * sizeof(float));
+      continue;
+    }
+    auto* kh = reinterpret_cast<uint16_t*>(kd);
+    auto* vh = reinterpret_cast<uint16_t*>(vd);
+    for (int64_t i = 0; i < head_dim_; ++i) kh[i] = f32_to_f16(kg[i]), vh[i] = f32_to_f16(vg[i]);
   }
-  auto* kh = reinterpret_cast<uint16_t*>(kd);
-  auto* vh = reinterpret_cast<uint16_t*>(vd);
-  for (int64_t i = 0; i < kv_dim_; ++i) kh[i] = f32_to_f16(k[i]), vh[i] = f32_to_f16(v[i]);
 }
 
 int64_t KVCache::bytes() const {
