@@ -48,8 +48,9 @@ KVCache Model::make_cache(int64_t max_positions) const {
   const bool f16 = options_.kv == KvPrecision::f16 ||
                    (options_.kv == KvPrecision::automatic && options_.path == ComputePath::fast && quantized);
   const DType type = f16 ? DType::F16 : DType::F32;
-  return KVCache(config_.n_layer, config_.kv_dim(),
-                 max_positions > 0 ? max_positions : config_.n_ctx_train, type);
+  // Head-major on the fast path (decode streams each kv head's run); rows for attention_one.
+  return KVCache(config_.n_layer, config_.kv_dim(), max_positions > 0 ? max_positions : config_.n_ctx_train, type,
+                 options_.path == ComputePath::fast ? config_.n_head_kv : 1);
 }
 
 void Model::Scratch::resize(const ModelConfig& c, int64_t T, int64_t n_kv_max) {
@@ -98,7 +99,8 @@ void Model::attend(int64_t l, const Batch& batch, KVCache& cache) {
   const int64_t NH = c.n_head, NKV = c.n_head_kv, HS = c.head_dim;
   const float scale = 1.0f / std::sqrt(float(HS));
   if (options_.path == ComputePath::exact) {
-    if (cache.type() != DType::F32) fail("forward: the exact path needs an f32 kv cache");
+    if (cache.type() != DType::F32 || cache.n_heads() != 1)
+      fail("forward: the exact path needs an f32 kv cache of plain rows (Model::make_cache)");
     for (int64_t t = 0; t < T; ++t) {
       const int32_t sq = batch.seq[size_t(t)];
       const int64_t n_kv = batch.pos[size_t(t)] + 1;
@@ -114,7 +116,7 @@ void Model::attend(int64_t l, const Batch& batch, KVCache& cache) {
     const int32_t sq = batch.seq[size_t(t0)];
     for (t1 = t0 + 1; t1 < T && batch.seq[size_t(t1)] == sq; ++t1) {}
     const int64_t p0 = batch.pos[size_t(t0)], n_kv = batch.pos[size_t(t1 - 1)] + 1;
-    const KvRows kv{cache.k(sq, l), cache.v(sq, l), cache.type(), cache.kv_dim()};
+    const KvRows kv = cache.rows(sq, l);
     attention_causal(s_.q.data() + t0 * C, t1 - t0, p0, kv, NH, NKV, HS, scale, s_.att.data() + t0 * C,
                      t1 == T ? clock::attention_slot(l, NH, n_kv) : nullptr);
   }
