@@ -1,6 +1,7 @@
 // A serving tick as `tock serve` runs it: one forward over N decoding sequences (one token each,
 // every sequence at depth ~64), then one sampling per sequence over the vocabulary. Prints, per N,
-// the tick's wall ms (median and best), its ratio to N = 1, and where a tick's time goes: the
+// the tick's wall ms (median and best), its ratio to N = 1, its process CPU ms (median; on a
+// machine shared with compilers the fairer figure, with --threads 1 the work itself), and where a tick's time goes: the
 // forward's ops summed over the layers (from the clock's spans, median per tick) and sampling.
 //   bench_batch_decode [-m MODEL] [--n 1,2,4,8] [--ticks 24] [--threads 2] [--depth 64] [--rounds 3]
 // The sequences are prefilled to `depth` positions (one prompt each), then `ticks` decode ticks
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <string>
 #include <vector>
@@ -45,13 +47,19 @@ std::string default_model() {
   return dir.append("/tock/models/SmolLM2-135M-Instruct.Q4_1.gguf");
 }
 
+double cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e3 + 1e-6 * double(ts.tv_nsec);
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 struct Result {
-  std::vector<double> tick_ms, sample_ms;
+  std::vector<double> tick_ms, sample_ms, cpu_ms;
   std::map<std::string, std::vector<double>> op_ms;  // per tick: op summed over the layers
 };
 
@@ -74,6 +82,7 @@ void run(tock::Model& model, int64_t N, int64_t depth, int64_t ticks, Result& r)
     batch.clear();
     for (int64_t s = 0; s < N; ++s) batch.add(next[size_t(s)], int32_t(depth + i), int32_t(s), true);
     tock::clock::start();
+    const double c0 = cpu_ms();
     const auto t0 = Clock::now();
     model.forward(batch, cache, logits);
     const auto t1 = Clock::now();
@@ -83,6 +92,7 @@ void run(tock::Model& model, int64_t N, int64_t depth, int64_t ticks, Result& r)
       next[size_t(s)] = tok;
     }
     const auto t2 = Clock::now();
+    r.cpu_ms.push_back(cpu_ms() - c0);
     const tock::clock::Trace trace = tock::clock::stop();
     r.tick_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
     r.sample_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
@@ -120,12 +130,16 @@ int main(int argc, char** argv) try {
     for (int64_t N : Ns) run(*model, N, depth, ticks, results[N]);
 
   const double base = median(results[Ns.front()].tick_ms);
-  std::printf("%4s %10s %10s %8s %10s %10s\n", "N", "tick ms", "best ms", "ratio", "ms/token", "sample ms");
+  const double base_cpu = median(results[Ns.front()].cpu_ms);
+  std::printf("%4s %10s %10s %8s %10s %10s %10s %10s\n", "N", "tick ms", "best ms", "ratio", "ms/token", "sample ms",
+              "cpu ms", "cpu ratio");
   for (int64_t N : Ns) {
     const Result& r = results[N];
     const double m = median(r.tick_ms);
-    std::printf("%4lld %10.3f %10.3f %8.2f %10.3f %10.3f\n", (long long)N, m,
-                *std::min_element(r.tick_ms.begin(), r.tick_ms.end()), m / base, m / double(N), median(r.sample_ms));
+    const double c = median(r.cpu_ms);
+    std::printf("%4lld %10.3f %10.3f %8.2f %10.3f %10.3f %10.3f %10.2f\n", (long long)N, m,
+                *std::min_element(r.tick_ms.begin(), r.tick_ms.end()), m / base, m / double(N), median(r.sample_ms), c,
+                c / base_cpu);
   }
   std::printf("\nper-op ms per tick (median; summed over the layers):\n%-14s", "op");
   for (int64_t N : Ns) std::printf(" %9s%-3lld", "N=", (long long)N);

@@ -1,4 +1,4 @@
-// The fast matmul driver. From kGemmMinRows activation rows on (prefill), the GEMM path
+// The fast matmul driver. From gemm_min_rows activation rows on (prefill), the GEMM path
 // (gemm.hpp: weight panels decoded once per call, register-blocked AVX2 / AVX-512 VNNI
 // micro-kernels, AMX int8 tiles where the CPU and kernel allow) takes the quantized types it
 // knows. Otherwise (decode, float weights, Q6_K): quantize the activation rows once (if the
@@ -24,10 +24,17 @@ namespace {
 
 constexpr int64_t kRowChunk = 16;  // weight rows kept in L1 while the T tiles pass over them
 constexpr int64_t kRowBlock = 16;  // activation rows kept in L1 while a thread's weight rows pass
-// From this many activation rows on, decoding each weight panel once and reusing it (gemm.hpp)
-// beats re-decoding each weight row per tile of kMaxRows rows.
-constexpr int64_t kSmallMinRows = 2;  // from here on the small-T kernels, where the type has one
-constexpr int64_t kGemmMinRows = 16;
+// From here on the small-T kernels, where the type has one. 1: as fast as the row kernels at T = 1
+// (Q4_1 576x768, 1 thread: best 0.029 ms vs 0.033), and an output then does not depend on how
+// many sequences share the batch (below gemm_min_rows), bit for bit: a server's greedy output
+// equals the same request run alone.
+constexpr int64_t kSmallMinRows = 1;
+// From this many activation rows on, the GEMM (gemm.hpp). AVX2: 16, the small-T kernel being as
+// fast or faster up to 15 rows (Q4_1 576x1536 and 1536x576, 2 threads, bench_matmul vs --gemm 1).
+// Other levels keep 6 (AVX-512's row kernels against its GEMM and AMX tiles, measured on a Xeon).
+constexpr int64_t kGemmMinRows = 6;
+constexpr int64_t kGemmMinRowsAvx2 = 16;
+int64_t gemm_min_rows(Isa isa) { return isa == Isa::Avx2 ? kGemmMinRowsAvx2 : kGemmMinRows; }
 
 RowKernel row_kernel(DType t, Isa isa) {
   if (isa != Isa::Scalar) {  // K-quants: matmul_kquant_*.cpp
@@ -104,8 +111,8 @@ void rows_range(const RowJob& j, const uint8_t* act, size_t act_row, int64_t T, 
 
 // True when the jobs can share one quantized x and one parallel_for: the row path (T below the
 // GEMM's), one K and one activation format.
-bool can_share(const RowJob* jobs, size_t count, int64_t T) {
-  if (T >= kGemmMinRows) return false;
+bool can_share(Isa isa, const RowJob* jobs, size_t count, int64_t T) {
+  if (T >= gemm_min_rows(isa)) return false;
   for (size_t i = 1; i < count; ++i)
     if (jobs[i].K != jobs[0].K || jobs[i].kernel.act != jobs[0].kernel.act) return false;
   return true;
@@ -129,7 +136,7 @@ bool matmul_supported(DType t) { return row_kernel_scalar(t).dot != nullptr; }
 void matmul_isa(Isa isa, const TensorView& W, const float* x, float* y, int64_t T) {
   const RowJob j = row_job(isa, W, y, T);
   if (T == 0) return;
-  if (T >= kGemmMinRows && gemm(isa, W, x, y, T)) return;
+  if (T >= gemm_min_rows(isa) && gemm(isa, W, x, y, T)) return;
   const uint8_t* act = prepare_activations(j.kernel.act, x, T, j.K);
   const size_t act_row = act_row_bytes(j.kernel.act, j.K);
   parallel_for(j.N, [&](int64_t n0, int64_t n1) { rows_range(j, act, act_row, T, n0, n1); }, kRowChunk);
@@ -145,8 +152,8 @@ void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t T) {
   RowJob jobs[kMaxMany];
   for (int i = 0; i < count; ++i) jobs[i] = row_job(isa, *outs[i].W, outs[i].y, T);
   if (T == 0 || count == 0) return;
-  if (!can_share(jobs, size_t(count), T)) {
-    if (T >= kGemmMinRows && gemm_many(isa, outs, count, x, T)) return;  // x quantized once
+  if (!can_share(isa, jobs, size_t(count), T)) {
+    if (T >= gemm_min_rows(isa) && gemm_many(isa, outs, count, x, T)) return;  // x quantized once
     for (int i = 0; i < count; ++i) matmul_isa(isa, *outs[i].W, x, outs[i].y, T);
     return;
   }
@@ -174,8 +181,8 @@ void matmul_pair_then(const TensorView& Wa, const TensorView& Wb, const float* x
          "; a pair needs the same output size");
   const int64_t N = jobs[0].N;
   if (T == 0) return;
-  if (!can_share(jobs, 2, T)) {
-    if (T >= kGemmMinRows && gemm_pair_then(isa, Wa, Wb, x, ya, yb, T, epilogue, ctx)) return;
+  if (!can_share(isa, jobs, 2, T)) {
+    if (T >= gemm_min_rows(isa) && gemm_pair_then(isa, Wa, Wb, x, ya, yb, T, epilogue, ctx)) return;
     matmul_isa(isa, Wa, x, ya, T);
     matmul_isa(isa, Wb, x, yb, T);
     for (int64_t t = 0; t < T; ++t) epilogue(ctx, t, 0, N);

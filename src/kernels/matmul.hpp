@@ -1,7 +1,7 @@
 // Linear layers straight from the weights' stored format: y = x · Wᵀ.
 // The fast path quantizes x to 16-bit blocks and uses integer dot products (AVX-512 VNNI,
 // AVX2 or scalar, chosen at run time) for quantized W, f32 FMA for F32/F16/BF16 W; threads
-// split the N rows of W. For T ≥ 6 rows quantized W goes through a GEMM (gemm.hpp), with AMX
+// split the N rows of W. For T ≥ 6 rows (16 at AVX2, whose small-T kernel serves up to 15) quantized W goes through a GEMM (gemm.hpp), with AMX
 // int8 tiles on CPUs that have them (TOCK_ISA=avx512 or lower turns AMX off). matmul_ref is the plain reference: dequantize each row, f32 dot.
 // Not here: attention or any op other than x · Wᵀ.
 #pragma once

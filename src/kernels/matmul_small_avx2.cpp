@@ -1,4 +1,4 @@
-// AVX2 small-T kernel for the 32-block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1): decode of 2..15
+// AVX2 small-T kernel for the 32-block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1): decode of 1..15
 // sequences at once (serving's batch). The row kernels (matmul_avx2.cpp) keep one weight row's
 // partial sums in the lanes, so every (row, block, activation row) pays a conversion, a
 // broadcast scale and an FMA of its own, and a horizontal sum per output at the end: at T = 4
