@@ -148,10 +148,11 @@ TEST(Attention, FewTokensAfterADeepPrefixMergeEveryToken) {
 }
 
 // The cache head-major (each kv head's positions one run, KVCache's layout): decode at depths
-// around block edges and split boundaries, GQA and multi-query, a prefill after a prefix.
+// around block edges (32 and the few-rows kernel's 64) and split boundaries, GQA and multi-query,
+// a prefill after a prefix.
 TEST(Attention, HeadMajorCacheMatchesReference) {
   uint32_t seed = 200;
-  for (int64_t p0 : {0, 1, 31, 33, 130, 1025})
+  for (int64_t p0 : {0, 1, 31, 33, 63, 65, 130, 1025})
     for (bool f16 : {true, false}) {
       check_case({1, p0, 9, 3, 64}, f16, seed++, true);
       check_case({1, p0, 8, 1, 24}, f16, seed++, true);
