@@ -14,6 +14,7 @@
 #include "kernels/matmul.hpp"
 #include "kernels/norm.hpp"
 #include "kernels/rope.hpp"
+#include "kernels/swiglu_fast.hpp"
 
 namespace tock {
 namespace {
@@ -177,7 +178,7 @@ void Model::block(int64_t l, const Batch& batch, KVCache& cache) {
     float* gate = s_.gate.data();
     float* up = s_.up.data();
     matmul_pair_then(L.ffn_gate, L.ffn_up, s_.h.data(), gate, up, T, [=](int64_t t, int64_t n0, int64_t n1) {
-      swiglu(gate + t * F + n0, up + t * F + n0, up + t * F + n0, n1 - n0);
+      swiglu_fast(gate + t * F + n0, up + t * F + n0, up + t * F + n0, n1 - n0);
     });
   } else if (c.ffn == FfnKind::swiglu) {
     linear(L.ffn_up, L.ffn_up_b, s_.h.data(), s_.up.data(), T);
