@@ -44,13 +44,17 @@ inline void madd_pair(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const in
 template <int NT, bool kMin>
 void q_tile(int64_t nb, const int16_t* codes, const float* d, const float* m,
             const BlockQ16_32* const* x, float* y, int64_t ldy, int rows) {
-  alignas(32) float acc[NT][R] = {};
+  // The f32 sums: 12 more vectors than the registers hold, so they live on the stack (once
+  // each; a float array zeroed by `= {}` was a rep stos per call and two stores per update).
+  __m256 acc0[NT], acc1[NT];
+  for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
   const BlockQ16_32* xt[NT];
   for (int t = 0; t < NT; ++t) xt[t] = x[t];
   for (int64_t b = 0; b < nb; ++b) {
     const int16_t* c = codes + b * 32 * R;
     __m256i s0[NT], s1[NT];
     for (int t = 0; t < NT; ++t) s0[t] = s1[t] = _mm256_setzero_si256();
+#pragma GCC unroll 16
     for (int j = 0; j < 16; ++j) {
       const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + j * 2 * R));
       const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + j * 2 * R + 16));
@@ -59,18 +63,28 @@ void q_tile(int64_t nb, const int16_t* codes, const float* d, const float* m,
     const __m256 d0 = _mm256_loadu_ps(d + b * R), d1 = _mm256_loadu_ps(d + b * R + 8);
     for (int t = 0; t < NT; ++t) {
       const __m256 xd = _mm256_set1_ps(xt[t][b].d);
-      __m256 a0 = _mm256_fmadd_ps(_mm256_mul_ps(d0, xd), _mm256_cvtepi32_ps(s0[t]), _mm256_load_ps(acc[t]));
-      __m256 a1 = _mm256_fmadd_ps(_mm256_mul_ps(d1, xd), _mm256_cvtepi32_ps(s1[t]), _mm256_load_ps(acc[t] + 8));
+      __m256 a0 = _mm256_fmadd_ps(_mm256_mul_ps(d0, xd), _mm256_cvtepi32_ps(s0[t]), acc0[t]);
+      __m256 a1 = _mm256_fmadd_ps(_mm256_mul_ps(d1, xd), _mm256_cvtepi32_ps(s1[t]), acc1[t]);
       if constexpr (kMin) {
         const __m256 xs = _mm256_set1_ps(xt[t][b].d * float(xt[t][b].isum));
         a0 = _mm256_fmadd_ps(_mm256_loadu_ps(m + b * R), xs, a0);
         a1 = _mm256_fmadd_ps(_mm256_loadu_ps(m + b * R + 8), xs, a1);
       }
-      _mm256_store_ps(acc[t], a0);
-      _mm256_store_ps(acc[t] + 8, a1);
+      acc0[t] = a0;
+      acc1[t] = a1;
     }
   }
-  for (int t = 0; t < NT; ++t) std::memcpy(y + t * ldy, acc[t], size_t(rows) * sizeof(float));
+  for (int t = 0; t < NT; ++t) {
+    if (rows == R) {  // a full panel: two stores (a memcpy of `rows` floats called memmove)
+      _mm256_storeu_ps(y + t * ldy, acc0[t]);
+      _mm256_storeu_ps(y + t * ldy + 8, acc1[t]);
+    } else {
+      alignas(32) float out[R];
+      _mm256_store_ps(out, acc0[t]);
+      _mm256_store_ps(out + 8, acc1[t]);
+      std::memcpy(y + t * ldy, out, size_t(rows) * sizeof(float));
+    }
+  }
 }
 
 template <bool kMin>
