@@ -151,6 +151,7 @@ bool gemm(Isa isa, const TensorView& W, const float* x, float* y, int64_t T) {
 }
 
 bool gemm_many(Isa isa, const MatmulOut* outs, int count, const float* x, int64_t T) {
+  if (isa == Isa::Avx2 && gemm_half_many_avx2(outs, count, x, T, nullptr, nullptr)) return true;
   GemmKernel k;
   if (count < 1 || count > kMaxMats || !shared_kernel(isa, k)) return false;
   const int64_t K = outs[0].W->ne[0];
@@ -167,6 +168,10 @@ bool gemm_many(Isa isa, const MatmulOut* outs, int count, const float* x, int64_
 
 bool gemm_pair_then(Isa isa, const TensorView& Wa, const TensorView& Wb, const float* x, float* ya,
                     float* yb, int64_t T, RangeEpilogue epilogue, void* ctx) {
+  if (isa == Isa::Avx2) {
+    const MatmulOut outs[2] = {{&Wa, ya}, {&Wb, yb}};
+    if (gemm_half_many_avx2(outs, 2, x, T, epilogue, ctx)) return true;
+  }
   GemmKernel k;
   if (!shared_kernel(isa, k) || !gemm_q_type(Wa.type) || !gemm_q_type(Wb.type)) return false;
   if (Wa.ne[0] != Wb.ne[0] || Wa.ne[1] != Wb.ne[1]) return false;

@@ -24,7 +24,8 @@ bool gemm(Isa isa, const TensorView& W, const float* x, float* y, int64_t T);
 
 // outs[i].y = x · outs[i].Wᵀ for count ≤ 8 matrices of one K, bit for bit what gemm gives for
 // each. Returns false (and does nothing) unless every matrix has a shared-activation GEMM kernel
-// at this level (now: quantized types at Avx2); the caller then runs gemm or matmul on each.
+// at this level (now, at Avx2: quantized types, or F16/BF16 from the float GEMM's 64 rows); the
+// caller then runs gemm or matmul on each.
 bool gemm_many(Isa isa, const MatmulOut* outs, int count, const float* x, int64_t T);
 
 // ya = x · Waᵀ, yb = x · Wbᵀ (one shape), then epilogue(ctx, t, n0, n1) for every row t of each

@@ -7,6 +7,7 @@
 
 #include "core/dtype.hpp"
 #include "core/tensor.hpp"
+#include "kernels/matmul.hpp"
 #include "kernels/quantize_activations.hpp"
 
 namespace tock {
@@ -31,6 +32,13 @@ GemmKernel gemm_kernel_avx512();  // R = 16, 8 rows per call, vpdpwssd (AVX-512 
 // Float weights (F16, BF16, F32) at the Avx2 level (gemm_float.cpp): the packed f32 sgemm on
 // W converted a chunk of rows at a time. Returns false (having done nothing) for other types.
 bool gemm_float_avx2(const TensorView& W, const float* x, float* y, int64_t T);
+
+// F16/BF16 weights at the Avx2 level, several matrices of one K over one x (packed once), their
+// panels in one parallel_for: gemm_many's outputs (epilogue null) or, with an epilogue and two
+// matrices of one shape, gemm_pair_then's. Returns false (having done nothing) when T is below
+// the float GEMM's rows or a matrix is not F16/BF16 or does not fit.
+bool gemm_half_many_avx2(const MatmulOut* outs, int count, const float* x, int64_t T, RangeEpilogue epilogue,
+                         void* ctx);
 
 // The AMX int8 path (amx_gemm.cpp): the whole matmul for a quantized W, T > 1. Returns false
 // (having done nothing) when W's type has no panel decoder or AMX is not usable here.

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -206,6 +207,73 @@ TEST_P(GemmFloat, ThreadedEqualsSingleThreadedBitForBit) {
 
 INSTANTIATE_TEST_SUITE_P(FloatTypes, GemmFloat, ::testing::Values(DType::F16, DType::BF16, DType::F32),
                          [](const auto& info) { return std::string(dtype_name(info.param)); });
+
+// gemm_many and gemm_pair_then (one x for several matrices, one parallel_for) at the Avx2
+// level: each output equals its own gemm call bit for bit, at 1 and 2 threads, for the integer
+// GEMM (Q4_1 with a Q8_0 among them) and the float one (F16, BF16); N not a multiple of the
+// 16-row panel, T not a multiple of the 6-row tile; the pair's epilogue sees every (t, n) once,
+// after both outputs there are final.
+TEST(GemmShared, ManyAndPairEqualSeparateGemmsBitForBit) {
+  if (int(detected_isa()) < int(Isa::Avx2)) GTEST_SKIP() << "no AVX2 here";
+  std::mt19937 rng(2024);
+  const int64_t K = 96, T = 70;
+  for (const std::vector<DType>& types : {std::vector<DType>{DType::Q4_1, DType::Q8_0, DType::Q4_1},
+                                          std::vector<DType>{DType::F16, DType::F16, DType::BF16}}) {
+    const std::vector<int64_t> Ns{37, 21, 37};
+    std::vector<std::vector<uint8_t>> w;
+    std::vector<TensorView> W;
+    for (size_t i = 0; i < 3; ++i) w.push_back(random_weights(types[i], K, Ns[i], rng));
+    for (size_t i = 0; i < 3; ++i) W.push_back(view(types[i], K, Ns[i], w[i]));
+    const auto x = random_x(T * K, rng);
+    std::vector<std::vector<float>> want;
+    for (size_t i = 0; i < 3; ++i) {
+      want.emplace_back(size_t(T * Ns[i]));
+      ASSERT_TRUE(gemm(Isa::Avx2, W[i], x.data(), want[i].data(), T));
+    }
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE(::testing::Message() << dtype_name(types[0]) << " threads=" << threads);
+      const int before = thread_count();
+      set_thread_count(threads);
+      std::vector<std::vector<float>> got;
+      std::vector<MatmulOut> outs;
+      for (size_t i = 0; i < 3; ++i) got.emplace_back(size_t(T * Ns[i]), NAN);
+      for (size_t i = 0; i < 3; ++i) outs.push_back({&W[i], got[i].data()});
+      const bool many = gemm_many(Isa::Avx2, outs.data(), 3, x.data(), T);
+      // The pair: matrices 0 and 2 (one shape); the epilogue checks both outputs are final.
+      std::vector<float> ga(size_t(T * Ns[0]), NAN), gb(size_t(T * Ns[0]), NAN);
+      std::vector<int> seen(size_t(T * Ns[0]), 0);
+      std::atomic<int> unfinished{0};
+      struct Ctx {
+        const std::vector<float>*wa, *wb;
+        std::vector<float>*ga, *gb;
+        std::vector<int>* seen;
+        std::atomic<int>* unfinished;
+        int64_t N;
+      } ctx{&want[0], &want[2], &ga, &gb, &seen, &unfinished, Ns[0]};
+      const bool pair = gemm_pair_then(
+          Isa::Avx2, W[0], W[2], x.data(), ga.data(), gb.data(), T,
+          [](void* p, int64_t t, int64_t n0, int64_t n1) {
+            auto& c = *static_cast<Ctx*>(p);
+            for (int64_t n = n0; n < n1; ++n) {
+              const size_t i = size_t(t * c.N + n);
+              ++(*c.seen)[i];  // ranges are disjoint: no two threads touch one element
+              if (std::memcmp(&(*c.ga)[i], &(*c.wa)[i], 4) != 0 || std::memcmp(&(*c.gb)[i], &(*c.wb)[i], 4) != 0)
+                ++*c.unfinished;
+            }
+          },
+          &ctx);
+      set_thread_count(before);
+      ASSERT_TRUE(many);
+      ASSERT_TRUE(pair);
+      for (size_t i = 0; i < 3; ++i)
+        EXPECT_EQ(0, std::memcmp(want[i].data(), got[i].data(), want[i].size() * sizeof(float))) << "output " << i;
+      EXPECT_EQ(0, std::memcmp(want[0].data(), ga.data(), ga.size() * sizeof(float)));
+      EXPECT_EQ(0, std::memcmp(want[2].data(), gb.data(), gb.size() * sizeof(float)));
+      EXPECT_EQ(unfinished.load(), 0);
+      EXPECT_TRUE(std::all_of(seen.begin(), seen.end(), [](int v) { return v == 1; }));
+    }
+  }
+}
 
 TEST(Gemm, ReportsWhetherAmxIsUsed) {
   // Not an assertion about the machine: a record in the log of which path the Avx512 level ran.
