@@ -66,8 +66,8 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
   int64_t n_split = 1;
   if (n_tiles * NKV < 4 * thread_count())
     n_split = std::clamp<int64_t>(n_kv / kMinSplit, 1, std::max<int64_t>(1, kSplitsPerThread * thread_count() / n_tiles));
-  // Positions per split, a whole number of kernel blocks.
-  const int64_t span = ((n_kv + n_split - 1) / n_split + kAttnBlock - 1) / kAttnBlock * kAttnBlock;
+  // Split s holds positions [s·n_kv/n_split, (s+1)·n_kv/n_split): equal shares (whole blocks
+  // left the last split short, and the thread holding it idle while another finished a full one).
   const int64_t units = NKV * n_tiles * n_split;
 
   // Per unit: q rows (R_max·HS), acc (R_max·HS), m and l (R_max each); limits apart.
@@ -129,7 +129,7 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
       for (int64_t w = w0; w < w1; ++w) {
         const int64_t tile_rev = w / n_split, split = w % n_split;
         const int64_t t1 = std::min(T, (n_tiles - 1 - tile_rev) * Tq + Tq);
-        const int64_t j0 = split * span, j1 = std::min(p0 + t1, j0 + span);
+        const int64_t j0 = split * n_kv / n_split, j1 = std::min(p0 + t1, (split + 1) * n_kv / n_split);
         AttnRows rows[kMaxPassHeads];
         for (int64_t g0 = 0; g0 < NKV; g0 += kMaxPassHeads) {
           const int ng = int(std::min<int64_t>(kMaxPassHeads, NKV - g0));
