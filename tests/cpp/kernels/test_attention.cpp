@@ -175,18 +175,21 @@ TEST(Attention, OddHeadSizesUseTheFallbackCorrectly) {
 }
 
 TEST(Attention, ThreadedMatchesSingleThreaded) {
-  const Case c{1, 700, 9, 3, 64};
-  const Data d(c, true, 31);
-  const float scale = 0.125f;
-  std::vector<float> one(size_t(c.NH * c.HS)), two(one.size());
-  const int n = thread_count();
-  set_thread_count(1);
-  attention_causal(d.q.data(), 1, c.p0, d.rows(c, true), c.NH, c.NKV, c.HS, scale, one.data());
-  set_thread_count(4);
-  attention_causal(d.q.data(), 1, c.p0, d.rows(c, true), c.NH, c.NKV, c.HS, scale, two.data());
-  set_thread_count(n);
-  // Splits differ with the thread count (another summation order), not the result.
-  for (size_t i = 0; i < one.size(); ++i) EXPECT_NEAR(one[i], two[i], 2e-6f) << i;
+  for (bool head_major : {false, true}) {
+    const Case c{1, 700, 9, 3, 64};
+    Data d(c, true, 31);
+    const KvRows kv = head_major ? d.head_major(c, true) : d.rows(c, true);
+    const float scale = 0.125f;
+    std::vector<float> one(size_t(c.NH * c.HS)), two(one.size());
+    const int n = thread_count();
+    set_thread_count(1);
+    attention_causal(d.q.data(), 1, c.p0, kv, c.NH, c.NKV, c.HS, scale, one.data());
+    set_thread_count(4);
+    attention_causal(d.q.data(), 1, c.p0, kv, c.NH, c.NKV, c.HS, scale, two.data());
+    set_thread_count(n);
+    // Splits differ with the thread count (another summation order), not the result.
+    for (size_t i = 0; i < one.size(); ++i) EXPECT_NEAR(one[i], two[i], 2e-6f) << i << (head_major ? " head-major" : "");
+  }
 }
 
 TEST(Attention, RejectsBadInput) {
