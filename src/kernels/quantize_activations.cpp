@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/cpu_features.hpp"
 #include "core/thread_pool.hpp"
 
 namespace tock {
@@ -40,8 +41,9 @@ const BlockQ16_32* quantize_rows_q16_32(const float* x, int64_t T, int64_t K) {
   const size_t nb = size_t(K / 32);
   if (t_rows.size() < nb * size_t(T)) t_rows.resize(nb * size_t(T));
   BlockQ16_32* base = t_rows.data();
+  static const auto row = active_isa() >= Isa::Avx2 ? quantize_row_q16_32_avx2 : quantize_row_q16_32;
   auto quantize = [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) quantize_row_q16_32(x + t * K, base + size_t(t) * nb, K);
+    for (int64_t t = t0; t < t1; ++t) row(x + t * K, base + size_t(t) * nb, K);
   };
   if (T * K >= 16384)
     parallel_for(T, quantize);

@@ -27,6 +27,9 @@ static_assert(sizeof(BlockQ16_32) == 72);
 // x: (K) f32, K a multiple of 32; out: K/32 blocks.
 void quantize_row_q16_32(const float* x, BlockQ16_32* out, int64_t K);
 
+// The same with AVX2, bit for bit (quantize_activations_avx2.cpp; only where the CPU has AVX2).
+void quantize_row_q16_32_avx2(const float* x, BlockQ16_32* out, int64_t K);
+
 // x: (T, K) f32 -> T rows of K/32 blocks each, in a buffer owned by the calling thread (valid
 // until its next call; no allocation once grown). Rows are split over the thread pool when
 // the work is large enough to pay for it.
