@@ -25,7 +25,10 @@ namespace {
 // Below this many activation rows the packing of x and W costs more than the row kernels'
 // re-reading of W.
 constexpr int64_t kMinRows = 64;  // bench_matmul --gemm 1, F16/BF16/F32: even at 32-64, 1.5-2.4x at 512
-constexpr int64_t kKcMax = 640;   // K block: a 6-row strip of x (15 KiB) stays in L1
+// K block. Whole K up to 2048: a strip of x then overflows L1 at K = 1536 (36 KiB), but the
+// blocks' reloads of C cost more (bench_matmul F16 1536x576 T=512, 1 thread, best CPU ms of 3:
+// 11.7 whole vs 12.7-13.0 in blocks of 512).
+constexpr int64_t kKcMax = 2048;
 constexpr size_t kChunkBytes = 160 * 1024;  // converted weight panels per pass of x: in L2
 
 #pragma GCC push_options
@@ -100,6 +103,15 @@ void run_panels(const FloatCall& c, const FloatMat& m, int64_t p0, int64_t p1) {
         const int64_t n0 = (p0 + i) * nr, cols = std::min(nr, m.N - n0);
         const float* b = t_wpack.data() + i * nr * kc;
         float* out = m.y + t0 * m.N + n0;
+        if (load_c) {  // the next tile's C rows, fetched while this one computes (as sgemm's macro_tile)
+          const bool right = i + 1 < np;
+          const float* cn = right ? out + nr : m.y + (t0 + mr) * m.N + p0 * nr;
+          const int64_t rn = right ? rows : std::min(mr, c.T - t0 - mr);
+          for (int64_t r = 0; r < rn; ++r) {
+            __builtin_prefetch(cn + r * m.N, 1);
+            __builtin_prefetch(cn + r * m.N + nr - 1, 1);
+          }
+        }
         if (rows == mr && cols == nr) {
           c.kern.fn(kc, a, b, out, m.N, load_c);
           continue;

@@ -201,6 +201,22 @@ TEST_P(GemmFloat, MatchesReferenceOnAwkwardSizes) {
   }
 }
 
+// Rows longer than one K block of the float GEMM (2048): the blocks' partial sums are carried
+// in y between blocks, through full tiles and the edge copy of partial ones.
+TEST_P(GemmFloat, LongRowsInKBlocksMatchReference) {
+  if (int(detected_isa()) < int(Isa::Avx2)) GTEST_SKIP() << "no AVX2 here";
+  const DType type = GetParam();
+  std::mt19937 rng(66 + uint32_t(type));
+  const int64_t K = 4100, N = 37, T = 67;
+  const auto w = random_weights(type, K, N, rng);
+  const TensorView W = view(type, K, N, w);
+  const auto x = random_x(T * K, rng);
+  std::vector<float> ref(size_t(T * N)), fast(size_t(T * N), NAN);
+  matmul_ref(W, x.data(), ref.data(), T);
+  ASSERT_TRUE(gemm(Isa::Avx2, W, x.data(), fast.data(), T));
+  EXPECT_LE(max_rel(fast, ref, abs_scale(W, x, T)), 1e-5);
+}
+
 TEST_P(GemmFloat, ThreadedEqualsSingleThreadedBitForBit) {
   expect_threaded_equals_single_threaded(GetParam(), 200, 350, 70, 78);
 }
