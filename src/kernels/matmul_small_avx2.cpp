@@ -47,8 +47,9 @@ inline uint32_t d_and_m(const typename F::Block& b) {
   return F::kMin ? v : v & 0xFFFF;
 }
 
+// The chunk's scales: d and m of block b, row r at lane r (rows past the matrix: zero).
 template <typename F>
-void decode(const uint8_t* w, size_t w_row, int rows, int64_t c0, int cb, Panel& p) {
+void decode_scales(const uint8_t* w, size_t w_row, int rows, int64_t c0, int cb, Panel& p) {
   using Block = typename F::Block;
   for (int r = 0; r < R; ++r) {
     if (r < rows) {
@@ -56,30 +57,6 @@ void decode(const uint8_t* w, size_t w_row, int rows, int64_t c0, int cb, Panel&
       for (int b = 0; b < cb; ++b) p.dm16[b][r] = d_and_m<F>(wb[b]);
     } else {
       for (int b = 0; b < cb; ++b) p.dm16[b][r] = 0;  // past the matrix: zero scales, lanes never stored
-    }
-  }
-  for (int pr = 0; pr < R / 2; ++pr) {
-    const Block* wa = pr < rows ? reinterpret_cast<const Block*>(w + size_t(pr) * w_row) + c0 : nullptr;
-    const Block* wc = pr + R / 2 < rows ? reinterpret_cast<const Block*>(w + size_t(pr + R / 2) * w_row) + c0 : nullptr;
-    for (int b = 0; b < cb; ++b) {
-      // The same blocks of the next group's rows: eight rows at a time defeat the hardware's
-      // stream detection, and a weight matrix bigger than L2 would stall every decode on DRAM
-      // (prefetching past the matrix's end is harmless: a hint never faults).
-      const avx2::Codes zero = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-      avx2::Codes a = zero, c = zero;
-      if (wa) {
-        _mm_prefetch(reinterpret_cast<const char*>(wa + b) + size_t(R) * w_row, _MM_HINT_T0);
-        a = F::codes(wa[b]);
-      }
-      if (wc) {
-        _mm_prefetch(reinterpret_cast<const char*>(wc + b) + size_t(R) * w_row, _MM_HINT_T0);
-        c = F::codes(wc[b]);
-      }
-      auto* out = reinterpret_cast<__m256i*>(p.codes[b][pr]);
-      _mm256_store_si256(out + 0, _mm256_permute2x128_si256(a.lo, c.lo, 0x20));  // elements 0-7
-      _mm256_store_si256(out + 1, _mm256_permute2x128_si256(a.lo, c.lo, 0x31));  // 8-15
-      _mm256_store_si256(out + 2, _mm256_permute2x128_si256(a.hi, c.hi, 0x20));  // 16-23
-      _mm256_store_si256(out + 3, _mm256_permute2x128_si256(a.hi, c.hi, 0x31));  // 24-31
     }
   }
   // 8 rows' (d, m) halves at once: [d0 m0 .. d7 m7] -> packed [d0..d3 m0..m3 | d4..d7 m4..m7]
@@ -93,11 +70,120 @@ void decode(const uint8_t* w, size_t w_row, int rows, int64_t c0, int cb, Panel&
   }
 }
 
+// Pair pr's rows (pr and pr + 4) of a group: their block pointers at chunk c0 (nullptr past the
+// matrix), and block b's codes as the panel's 4 vectors, prefetching the next group's.
+template <typename F>
+struct PairRows {
+  using Block = typename F::Block;
+  const Block *a = nullptr, *c = nullptr;
+  size_t ahead = 0;  // bytes to the same block of the next group's row
+  PairRows(const uint8_t* w, size_t w_row, int rows, int pr, int64_t c0) : ahead(size_t(R) * w_row) {
+    if (pr < rows) a = reinterpret_cast<const Block*>(w + size_t(pr) * w_row) + c0;
+    if (pr + R / 2 < rows) c = reinterpret_cast<const Block*>(w + size_t(pr + R / 2) * w_row) + c0;
+  }
+  // The next group's rows: eight rows at a time defeat the hardware's stream detection, and a
+  // weight matrix bigger than L2 would stall every decode on DRAM (prefetching past the matrix's
+  // end is harmless: a hint never faults).
+  void codes(int b, __m256i v[4]) const {
+    const avx2::Codes zero = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    avx2::Codes ca = zero, cc = zero;
+    if (a) {
+      _mm_prefetch(reinterpret_cast<const char*>(a + b) + ahead, _MM_HINT_T0);
+      ca = F::codes(a[b]);
+    }
+    if (c) {
+      _mm_prefetch(reinterpret_cast<const char*>(c + b) + ahead, _MM_HINT_T0);
+      cc = F::codes(c[b]);
+    }
+    v[0] = _mm256_permute2x128_si256(ca.lo, cc.lo, 0x20);  // elements 0-7
+    v[1] = _mm256_permute2x128_si256(ca.lo, cc.lo, 0x31);  // 8-15
+    v[2] = _mm256_permute2x128_si256(ca.hi, cc.hi, 0x20);  // 16-23
+    v[3] = _mm256_permute2x128_si256(ca.hi, cc.hi, 0x31);  // 24-31
+  }
+};
+
+template <typename F>
+void decode(const uint8_t* w, size_t w_row, int rows, int64_t c0, int cb, Panel& p) {
+  decode_scales<F>(w, w_row, rows, c0, cb, p);
+  for (int pr = 0; pr < R / 2; ++pr) {
+    const PairRows<F> pair(w, w_row, rows, pr, c0);
+    for (int b = 0; b < cb; ++b) {
+      __m256i v[4];
+      pair.codes(b, v);
+      auto* out = reinterpret_cast<__m256i*>(p.codes[b][pr]);
+      for (int q = 0; q < 4; ++q) _mm256_store_si256(out + q, v[q]);
+    }
+  }
+}
+
+// x's elements 8q..8q+7 of block xb in both halves.
+inline void broadcast_x(const BlockQ16_32& xb, __m256i X[4]) {
+  const auto* xq = reinterpret_cast<const __m128i*>(xb.qs);
+  for (int q = 0; q < 4; ++q) X[q] = _mm256_broadcastsi128_si256(_mm_loadu_si128(xq + q));
+}
+
+// A pair's 4 partial sums of row pr (low half) and row pr + 4 (high).
+inline __m256i pair_sums(__m256i c0, __m256i c1, __m256i c2, __m256i c3, const __m256i X[4]) {
+  return _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(c0, X[0]), _mm256_madd_epi16(c1, X[1])),
+                          _mm256_add_epi32(_mm256_madd_epi16(c2, X[2]), _mm256_madd_epi16(c3, X[3])));
+}
+
+// The block's contribution to the 8 rows' accumulators: P's 4 pairs folded to lane r = row r
+// ([r0 r0 r1 r1 | r4 r4 r5 r5], [r2 r2 r3 r3 | r6 r6 r7 r7] -> [r0 r1 r2 r3 | r4 r5 r6 r7]),
+// scaled by d·dx, and the min term m·dx·Σq_x in its own accumulator.
+template <typename F>
+inline void accumulate(const __m256i P[4], const Panel& p, int b, const BlockQ16_32& xb, __m256& a, __m256& am) {
+  const __m256 sum = _mm256_cvtepi32_ps(_mm256_hadd_epi32(_mm256_hadd_epi32(P[0], P[1]), _mm256_hadd_epi32(P[2], P[3])));
+  a = _mm256_fmadd_ps(sum, _mm256_mul_ps(_mm256_load_ps(p.d[b]), _mm256_set1_ps(xb.d)), a);
+  if constexpr (F::kMin) am = _mm256_fmadd_ps(_mm256_load_ps(p.m[b]), _mm256_set1_ps(xb.d * float(xb.isum)), am);
+}
+
+// Lanes [0, rows) of v to y.
+inline void store_rows(__m256 v, int rows, float* y) {
+  if (rows == R) {
+    _mm256_storeu_ps(y, v);
+    return;
+  }
+  alignas(32) float tmp[R];
+  _mm256_store_ps(tmp, v);
+  for (int r = 0; r < rows; ++r) y[r] = tmp[r];
+}
+
+// T = 1: nothing to reuse the panel's codes for, so they go from the decode straight into the
+// dot products (the same integer and f32 operations as small_t's, so the same bits).
+template <typename F>
+void one_row(int64_t nb, const uint8_t* w, size_t w_row, int64_t n0, int64_t n1, const BlockQ16_32* x, float* y) {
+  Panel p;
+  for (int64_t g = n0; g < n1; g += R) {
+    const int rows = int(n1 - g < R ? n1 - g : R);
+    const uint8_t* wg = w + size_t(g) * w_row;
+    __m256 a = _mm256_setzero_ps(), am = _mm256_setzero_ps();
+    for (int64_t c0 = 0; c0 < nb; c0 += kChunk) {
+      const int cb = int(nb - c0 < kChunk ? nb - c0 : kChunk);
+      decode_scales<F>(wg, w_row, rows, c0, cb, p);
+      const PairRows<F> pairs[R / 2] = {{wg, w_row, rows, 0, c0}, {wg, w_row, rows, 1, c0},
+                                        {wg, w_row, rows, 2, c0}, {wg, w_row, rows, 3, c0}};
+      for (int b = 0; b < cb; ++b) {
+        __m256i X[4], P[R / 2];
+        broadcast_x(x[c0 + b], X);
+        for (int pr = 0; pr < R / 2; ++pr) {
+          __m256i v[4];
+          pairs[pr].codes(b, v);
+          P[pr] = pair_sums(v[0], v[1], v[2], v[3], X);
+        }
+        accumulate<F>(P, p, b, x[c0 + b], a, am);
+      }
+    }
+    store_rows(_mm256_add_ps(a, am), rows, y + g);
+  }
+}
+
 template <typename F>
 void small_t(int64_t K, const uint8_t* w, size_t w_row, int64_t n0, int64_t n1, const void* xv, int64_t T,
              float* y, int64_t N) {
   const int64_t nb = K / 32;
   const auto* x = static_cast<const BlockQ16_32*>(xv);
+  if (T == 1) return one_row<F>(nb, w, w_row, n0, n1, x, y);
   Panel p;
   __m256 acc[kSmallMaxT], accm[kSmallMaxT];  // lane r: row g + r; accm: the min terms (own chain)
   for (int64_t g = n0; g < n1; g += R) {
@@ -110,38 +196,20 @@ void small_t(int64_t K, const uint8_t* w, size_t w_row, int64_t n0, int64_t n1, 
         const BlockQ16_32* xt = x + t * nb + c0;
         __m256 a = acc[t], am = accm[t];
         for (int b = 0; b < cb; ++b) {
-          const auto* xq = reinterpret_cast<const __m128i*>(xt[b].qs);
-          __m256i X[4];  // x's elements 8q..8q+7 in both halves
-          for (int q = 0; q < 4; ++q) X[q] = _mm256_broadcastsi128_si256(_mm_loadu_si128(xq + q));
-          __m256i P[R / 2];  // pair pr: row pr's 4 partial sums (low), row pr + 4's (high)
+          __m256i X[4], P[R / 2];
+          broadcast_x(xt[b], X);
           for (int pr = 0; pr < R / 2; ++pr) {
             const auto* c = reinterpret_cast<const __m256i*>(p.codes[b][pr]);
-            P[pr] = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(_mm256_load_si256(c), X[0]),
-                                                      _mm256_madd_epi16(_mm256_load_si256(c + 1), X[1])),
-                                     _mm256_add_epi32(_mm256_madd_epi16(_mm256_load_si256(c + 2), X[2]),
-                                                      _mm256_madd_epi16(_mm256_load_si256(c + 3), X[3])));
+            P[pr] = pair_sums(_mm256_load_si256(c), _mm256_load_si256(c + 1), _mm256_load_si256(c + 2),
+                              _mm256_load_si256(c + 3), X);
           }
-          // [r0 r0 r1 r1 | r4 r4 r5 r5], [r2 r2 r3 r3 | r6 r6 r7 r7] -> [r0 r1 r2 r3 | r4 r5 r6 r7]
-          const __m256 sum = _mm256_cvtepi32_ps(
-              _mm256_hadd_epi32(_mm256_hadd_epi32(P[0], P[1]), _mm256_hadd_epi32(P[2], P[3])));
-          a = _mm256_fmadd_ps(sum, _mm256_mul_ps(_mm256_load_ps(p.d[b]), _mm256_set1_ps(xt[b].d)), a);
-          if constexpr (F::kMin)
-            am = _mm256_fmadd_ps(_mm256_load_ps(p.m[b]), _mm256_set1_ps(xt[b].d * float(xt[b].isum)), am);
+          accumulate<F>(P, p, b, xt[b], a, am);
         }
         acc[t] = a;
         accm[t] = am;
       }
     }
-    for (int64_t t = 0; t < T; ++t) {
-      const __m256 out = _mm256_add_ps(acc[t], accm[t]);
-      if (rows == R) {
-        _mm256_storeu_ps(y + t * N + g, out);
-      } else {
-        alignas(32) float tmp[R];
-        _mm256_store_ps(tmp, out);
-        for (int r = 0; r < rows; ++r) y[t * N + g + r] = tmp[r];
-      }
-    }
+    for (int64_t t = 0; t < T; ++t) store_rows(_mm256_add_ps(acc[t], accm[t]), rows, y + t * N + g);
   }
 }
 
