@@ -92,6 +92,8 @@ void KVCache::copy_heads(const std::byte* from, int64_t cf, std::byte* to, int64
 
 KvRows KVCache::rows(int32_t seq, int64_t layer) const {
   const Seq& s = seq_at(seq);
+  // One run: plain rows of kv_dim, however many heads the reader splits them into (head_stride 0).
+  if (n_heads_ == 1) return {s.k[size_t(layer)].data(), s.v[size_t(layer)].data(), type_, kv_dim_, 0};
   return {s.k[size_t(layer)].data(), s.v[size_t(layer)].data(), type_, head_dim_, s.capacity * head_dim_};
 }
 

@@ -43,7 +43,8 @@ class KVCache {
   // to type()). The position must be reserved.
   void write(int32_t seq, int64_t layer, int64_t pos, const float* k, const float* v);
   // The layer's keys and values as attention reads them (stride head_dim, head_stride
-  // capacity·head_dim); valid until the sequence grows.
+  // capacity·head_dim; with one head, rows: stride kv_dim, head_stride 0, any reader's head
+  // count); valid until the sequence grows.
   KvRows rows(int32_t seq, int64_t layer) const;
   // The layer's raw buffers, in type(). With n_heads() = 1, position j's row at element j·kv_dim().
   const void* k(int32_t seq, int64_t layer) const { return seq_at(seq).k[std::size_t(layer)].data(); }

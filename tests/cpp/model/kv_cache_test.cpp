@@ -93,6 +93,10 @@ TEST(KvCache, PlainRowsWithOneHead) {
   // Position j's row at element j·kv_dim (what attention_one reads).
   EXPECT_EQ(static_cast<const float*>(c.k(0, 0))[2 * 6 + 5], 21.0f);
   EXPECT_EQ(static_cast<const float*>(c.v(0, 0))[1 * 6 + 0], -8.0f);
+  // rows(): plain rows, so attention may read them as any number of kv heads side by side.
+  const KvRows kv = c.rows(0, 0);
+  EXPECT_EQ(kv.stride, 6);
+  EXPECT_EQ(kv.head_stride, 0);
 }
 
 TEST(KvCache, RejectsHeadsThatDoNotDivideTheWidth) {
