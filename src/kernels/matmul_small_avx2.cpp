@@ -9,7 +9,8 @@
 // work is shared by 8 rows. The panel pairs rows r and r+4 in each vector (row r's 8 codes in the
 // low 128 bits, row r+4's in the high), against x's 8 values broadcast to both halves: 4 pairs'
 // madd sums then fold to the 8 lanes in 3 horizontal adds (not 6 and a cross-lane step).
-// Same integers as the scalar row kernels (matmul_scalar.cpp); f32 rounding differs only in order.
+// Same integers as the scalar row kernels (matmul_scalar.cpp); f32 rounding differs only in order
+// from theirs, and not at all from the AVX2 GEMM's (see accumulate).
 #include <immintrin.h>
 
 #include <cstdint>
@@ -130,12 +131,15 @@ inline __m256i pair_sums(__m256i c0, __m256i c1, __m256i c2, __m256i c3, const _
 
 // The block's contribution to the 8 rows' accumulators: P's 4 pairs folded to lane r = row r
 // ([r0 r0 r1 r1 | r4 r4 r5 r5], [r2 r2 r3 r3 | r6 r6 r7 r7] -> [r0 r1 r2 r3 | r4 r5 r6 r7]),
-// scaled by d·dx, and the min term m·dx·Σq_x in its own accumulator.
+// scaled by d·dx, then the min term m·dx·Σq_x, both into the same accumulator in this order:
+// exactly the f32 operations of the AVX2 GEMM's tile (gemm_avx2.cpp), so an output has the same
+// bits whichever of the two kernels computes it, and a server's greedy output does not depend on
+// whether a sequence's token shares a forward pass with a prompt chunk (T ≥ kGemmMinRows).
 template <typename F>
-inline void accumulate(const __m256i P[4], const Panel& p, int b, const BlockQ16_32& xb, __m256& a, __m256& am) {
+inline void accumulate(const __m256i P[4], const Panel& p, int b, const BlockQ16_32& xb, __m256& a) {
   const __m256 sum = _mm256_cvtepi32_ps(_mm256_hadd_epi32(_mm256_hadd_epi32(P[0], P[1]), _mm256_hadd_epi32(P[2], P[3])));
-  a = _mm256_fmadd_ps(sum, _mm256_mul_ps(_mm256_load_ps(p.d[b]), _mm256_set1_ps(xb.d)), a);
-  if constexpr (F::kMin) am = _mm256_fmadd_ps(_mm256_load_ps(p.m[b]), _mm256_set1_ps(xb.d * float(xb.isum)), am);
+  a = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(p.d[b]), _mm256_set1_ps(xb.d)), sum, a);
+  if constexpr (F::kMin) a = _mm256_fmadd_ps(_mm256_load_ps(p.m[b]), _mm256_set1_ps(xb.d * float(xb.isum)), a);
 }
 
 // Lanes [0, rows) of v to y.
@@ -157,7 +161,7 @@ void one_row(int64_t nb, const uint8_t* w, size_t w_row, int64_t n0, int64_t n1,
   for (int64_t g = n0; g < n1; g += R) {
     const int rows = int(n1 - g < R ? n1 - g : R);
     const uint8_t* wg = w + size_t(g) * w_row;
-    __m256 a = _mm256_setzero_ps(), am = _mm256_setzero_ps();
+    __m256 a = _mm256_setzero_ps();
     for (int64_t c0 = 0; c0 < nb; c0 += kChunk) {
       const int cb = int(nb - c0 < kChunk ? nb - c0 : kChunk);
       decode_scales<F>(wg, w_row, rows, c0, cb, p);
@@ -171,10 +175,10 @@ void one_row(int64_t nb, const uint8_t* w, size_t w_row, int64_t n0, int64_t n1,
           pairs[pr].codes(b, v);
           P[pr] = pair_sums(v[0], v[1], v[2], v[3], X);
         }
-        accumulate<F>(P, p, b, x[c0 + b], a, am);
+        accumulate<F>(P, p, b, x[c0 + b], a);
       }
     }
-    store_rows(_mm256_add_ps(a, am), rows, y + g);
+    store_rows(a, rows, y + g);
   }
 }
 
@@ -185,16 +189,16 @@ void small_t(int64_t K, const uint8_t* w, size_t w_row, int64_t n0, int64_t n1, 
   const auto* x = static_cast<const BlockQ16_32*>(xv);
   if (T == 1) return one_row<F>(nb, w, w_row, n0, n1, x, y);
   Panel p;
-  __m256 acc[kSmallMaxT], accm[kSmallMaxT];  // lane r: row g + r; accm: the min terms (own chain)
+  __m256 acc[kSmallMaxT];  // lane r: row g + r
   for (int64_t g = n0; g < n1; g += R) {
     const int rows = int(n1 - g < R ? n1 - g : R);
-    for (int64_t t = 0; t < T; ++t) acc[t] = accm[t] = _mm256_setzero_ps();
+    for (int64_t t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
     for (int64_t c0 = 0; c0 < nb; c0 += kChunk) {
       const int cb = int(nb - c0 < kChunk ? nb - c0 : kChunk);
       decode<F>(w + size_t(g) * w_row, w_row, rows, c0, cb, p);
       for (int64_t t = 0; t < T; ++t) {
         const BlockQ16_32* xt = x + t * nb + c0;
-        __m256 a = acc[t], am = accm[t];
+        __m256 a = acc[t];
         for (int b = 0; b < cb; ++b) {
           __m256i X[4], P[R / 2];
           broadcast_x(xt[b], X);
@@ -203,13 +207,12 @@ void small_t(int64_t K, const uint8_t* w, size_t w_row, int64_t n0, int64_t n1, 
             P[pr] = pair_sums(_mm256_load_si256(c), _mm256_load_si256(c + 1), _mm256_load_si256(c + 2),
                               _mm256_load_si256(c + 3), X);
           }
-          accumulate<F>(P, p, b, xt[b], a, am);
+          accumulate<F>(P, p, b, xt[b], a);
         }
         acc[t] = a;
-        accm[t] = am;
       }
     }
-    for (int64_t t = 0; t < T; ++t) store_rows(_mm256_add_ps(acc[t], accm[t]), rows, y + t * N + g);
+    for (int64_t t = 0; t < T; ++t) store_rows(acc[t], rows, y + t * N + g);
   }
 }
 

@@ -118,6 +118,28 @@ TEST(MatmulSmallT, MatmulAtEveryDecodeBatchSizeMatchesScalar) {
   }
 }
 
+// A server puts a decoding sequence's token in a forward pass of 1..15 rows (small-T kernel) or,
+// when a prompt chunk shares the tick, of 16 or more (the GEMM): the two must give the same bits,
+// or greedy output would depend on the batch. matmul() at T = 23 against each row alone.
+TEST(MatmulSmallT, GemmRowsEqualSmallTRowsBitForBit) {
+  if (active_isa() != Isa::Avx2) GTEST_SKIP() << "the small-T kernel is the AVX2 path";
+  std::mt19937 rng(75);
+  const int64_t K = 544, N = 45, T = 23;
+  for (DType type : kTypes) {
+    SCOPED_TRACE(dtype_name(type));
+    const auto w = random_weights(type, K, N, rng);
+    const TensorView W = view(type, K, N, w);
+    const auto x = random_x(T * K, rng);
+    std::vector<float> batch(size_t(T * N), NAN);
+    matmul(W, x.data(), batch.data(), T);
+    for (int64_t t = 0; t < T; ++t) {
+      std::vector<float> alone(size_t(N), NAN);
+      matmul(W, x.data() + t * K, alone.data(), 1);
+      EXPECT_EQ(0, std::memcmp(alone.data(), batch.data() + t * N, size_t(N) * sizeof(float))) << "t=" << t;
+    }
+  }
+}
+
 TEST(MatmulSmallT, ThreadedEqualsSingleThreadedBitForBit) {
   for (DType type : kTypes)
     for (int64_t T : {2, 4, 5})
