@@ -9,14 +9,14 @@
 // tokens (the same system prompt, a chat's earlier turns) starts from that prefix: in place when
 // it is the slot's own, else copied (KVCache::copy_prefix).
 //
-// Greedy output does not depend on the batch as far as the kernels allow: every op of the forward
-// pass treats rows independently (per-row activation quantization, attention over the row's own
-// sequence), and each sequence has its own sampler. Bit for bit only while a token's matmuls take
-// the same kernel alone and batched: decode ticks below the GEMM threshold do (16 rows at AVX2,
-// kernels/matmul.cpp), but a decode token riding in a prefill tick, a prompt's tail of under 16
-// tokens left by a chunk border, or a reused prefix's last token goes through the GEMM in one case
-// and the small-T kernel in the other, which round differently: measured 2026-11-29 (Q4_1, AVX2), a 40-token greedy
-// reply's log-probabilities differed by up to 0.002 from the same request alone, the text not.
+// Greedy output does not depend on the batch: every op of the forward pass treats rows
+// independently (per-row activation quantization, attention over the row's own sequence), and
+// each sequence has its own sampler. Bit for bit where a row's matmuls give the same bits from
+// every kernel the batch size may pick: at AVX2 the small-T kernel (1..15 rows) and the GEMM (16
+// or more: a prefill tick with decode tokens riding along) do for Q8_0/Q4_0/Q4_1/Q5_0/Q5_1
+// (test_matmul_small), and test_serve_api checks a reply's log-probabilities alone and batched
+// for equality. Float and K-quant weights, and the AVX-512/AMX kernels, are not held to this yet:
+// there a token may round differently alone and batched (log-probs within ~1e-3).
 #pragma once
 #include <condition_variable>
 #include <deque>
