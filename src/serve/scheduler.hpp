@@ -16,7 +16,7 @@
 // or more: a prefill tick with decode tokens riding along) do for Q8_0/Q4_0/Q4_1/Q5_0/Q5_1
 // (test_matmul_small), and test_serve_api checks a reply's log-probabilities alone and batched
 // for equality. Float and K-quant weights, and the AVX-512/AMX kernels, are not held to this yet:
-// there a token may round differently alone and batched (log-probs within ~1e-3).
+// there a token may round differently alone and batched (f32 sums in another order).
 #pragma once
 #include <condition_variable>
 #include <deque>
