@@ -24,9 +24,13 @@ namespace {
 
 constexpr int64_t kRowsPerTile = 64;   // query rows per unit (tokens × group heads)
 constexpr int64_t kMinSplit = 64;      // positions per decode split, at least
-// Decode splits per thread: 2 leaves the pool room to balance a busy machine; 4 cost ~10% more
-// CPU per token at depth 1024 (more starts, shorter prefetched runs, more partial states to merge).
-constexpr int64_t kSplitsPerThread = 2;
+// Decode splits per thread: every split starts cold streams (its first positions arrive as demand
+// misses before the prefetch runs ahead) and shortens the prefetched runs, so fewer is cheaper:
+// bench_attention_decode at depth 1024 (30 layers, caches evicted), 1 vs 2 per thread, paired
+// alternated runs on a loaded 2-core box, median ratio of the per-token medians: 0.91 at 2
+// threads (12 pairs), 0.90 at 1 thread (8 of 8 pairs lower; one split = each head walked whole).
+// 4 per thread cost ~10% more CPU than 2. Balance on a busy machine is what more splits would buy.
+constexpr int64_t kSplitsPerThread = 1;
 constexpr int64_t kMinParallel = 2048; // rows × positions below which threads cost more than they save
 constexpr int64_t kMaxPassHeads = 16;  // kv heads walked together in a split (decode); more go in rounds
 

@@ -174,6 +174,18 @@ TEST(Attention, OddHeadSizesUseTheFallbackCorrectly) {
   check_case({1, 90, 2, 1, 264}, false, 23);  // HS above the SIMD kernel's buffer
 }
 
+// Decode splits its positions across threads (one split per thread): with 3 threads, at odd
+// depths, every split's partial softmax merged, against the reference, whatever the machine's
+// own thread count.
+TEST(Attention, DecodeSplitAcrossThreadsMatchesReference) {
+  const int n = thread_count();
+  set_thread_count(3);
+  uint32_t seed = 90;
+  for (int64_t p0 : {63, 65, 130, 1025})
+    for (bool f16 : {false, true}) check_case({1, p0, 9, 3, 64}, f16, seed++, true);
+  set_thread_count(n);
+}
+
 TEST(Attention, ThreadedMatchesSingleThreaded) {
   for (bool head_major : {false, true}) {
     const Case c{1, 700, 9, 3, 64};
