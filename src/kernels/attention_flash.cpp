@@ -28,8 +28,11 @@ constexpr int64_t kMinSplit = 64;      // positions per decode split, at least
 // misses before the prefetch runs ahead) and shortens the prefetched runs, so fewer is cheaper:
 // bench_attention_decode at depth 1024 (30 layers, caches evicted), 1 vs 2 per thread, paired
 // alternated runs on a loaded 2-core box, median ratio of the per-token medians: 0.91 at 2
-// threads (12 pairs), 0.90 at 1 thread (8 of 8 pairs lower; one split = each head walked whole).
+// threads (12 pairs), 0.90 at 1 thread (8 of 8 pairs lower; one split = each head walked whole);
+// at load ~1.2, 2 threads: 0.95 (2365 vs 2655 µs, 9 of 10 pairs lower), CPU 0.91.
 // 4 per thread cost ~10% more CPU than 2. Balance on a busy machine is what more splits would buy.
+// Tried on top, no gain beyond the A/A spread (±10% a pair): prefetching each split's first 32
+// positions before it starts, 128-position blocks, each head's range walked whole within a split.
 constexpr int64_t kSplitsPerThread = 1;
 constexpr int64_t kMinParallel = 2048; // rows × positions below which threads cost more than they save
 constexpr int64_t kMaxPassHeads = 16;  // kv heads walked together in a split (decode); more go in rounds
