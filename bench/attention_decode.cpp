@@ -29,20 +29,13 @@
 #include "core/thread_pool.hpp"
 #include "kernels/attention.hpp"
 
+#include "bench_args.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<int64_t> int_list(const std::string& s) {
-  std::vector<int64_t> out;
-  size_t b = 0;
-  while (b < s.size()) {
-    const size_t e = std::min(s.find(',', b), s.size());
-    out.push_back(std::stoll(s.substr(b, e - b)));
-    b = e + 1;
-  }
-  return out;
-}
+using bench::int_list;
 
 double cpu_seconds() {
   timespec ts{};

@@ -23,20 +23,13 @@
 #include "model/model.hpp"
 #include "runtime/sampler.hpp"
 
+#include "bench_args.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<int64_t> int_list(const std::string& s) {
-  std::vector<int64_t> out;
-  size_t b = 0;
-  while (b < s.size()) {
-    const size_t e = std::min(s.find(',', b), s.size());
-    out.push_back(std::stoll(s.substr(b, e - b)));
-    b = e + 1;
-  }
-  return out;
-}
+using bench::int_list;
 
 std::string default_model() {
   const char* c = std::getenv("TOCK_CACHE");
