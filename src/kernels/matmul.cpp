@@ -2,8 +2,8 @@
 // (gemm.hpp: weight panels decoded once per call, register-blocked AVX2 / AVX-512 VNNI
 // micro-kernels, AMX int8 tiles where the CPU and kernel allow) takes the quantized types it
 // knows. Otherwise (decode, float weights, Q6_K): quantize the activation rows once (if the
-// kernel asks for it), then split the N weight rows over the thread pool. From kSmallMinRows
-// rows on, a thread's range goes to the small-T kernel where the ISA level has one for the
+// kernel asks for it), then split the N weight rows over the thread pool. A thread's range goes
+// to the small-T kernel where the ISA level has one for the
 // type (AVX2: the 32-block formats; matmul_small_avx2.cpp). Otherwise, inside a thread's
 // range, weight rows go in chunks of kRowChunk; each chunk meets every tile of kMaxRows
 // activation rows of a block of kRowBlock rows while both are in L1.
@@ -24,11 +24,6 @@ namespace {
 
 constexpr int64_t kRowChunk = 16;  // weight rows kept in L1 while the T tiles pass over them
 constexpr int64_t kRowBlock = 16;  // activation rows kept in L1 while a thread's weight rows pass
-// From here on the small-T kernels, where the type has one. 1: as fast as the row kernels at T = 1
-// (Q4_1 576x768, 1 thread: best 0.029 ms vs 0.033), and an output then does not depend on how
-// many sequences share the batch (below gemm_min_rows), bit for bit: a server's greedy output
-// equals the same request run alone.
-constexpr int64_t kSmallMinRows = 1;
 // From this many activation rows on, the GEMM (gemm.hpp). AVX2: 16, the small-T kernel being as
 // fast or faster up to 15 rows (Q4_1 576x1536 and 1536x576, 2 threads, bench_matmul vs --gemm 1).
 // Other levels keep 6 (AVX-512's row kernels against its GEMM and AMX tiles, measured on a Xeon).
@@ -85,7 +80,9 @@ RowJob row_job(Isa isa, const TensorView& W, float* y, int64_t T) {
 void rows_range(const RowJob& j, const uint8_t* act, size_t act_row, int64_t T, int64_t n0, int64_t n1) {
   const size_t w_row = j.W->row_bytes();
   const auto* w = static_cast<const uint8_t*>(j.W->data);
-  if (j.small && T >= kSmallMinRows) {
+  // The small-T kernel from T = 1 on: as fast as the row kernels there (Q4_1 576x768, 1 thread:
+  // best 0.029 ms vs 0.033), and an output's bits then do not depend on T (nor on the GEMM's).
+  if (j.small) {
     for (int64_t t0 = 0; t0 < T; t0 += kSmallMaxT)
       j.small(j.K, w, w_row, n0, n1, act + size_t(t0) * act_row, T - t0 < kSmallMaxT ? T - t0 : kSmallMaxT,
               j.y + t0 * j.N, j.N);

@@ -1,6 +1,6 @@
-// AVX2 row kernels (AVX2 + FMA + F16C). Quantized weights (32-block formats): weight codes
-// widened to int16, times the int16 activations with vpmaddwd, exact in i32 lanes per block,
-// scaled in f32 (same integers as the scalar kernels). K-quants use the scalar kernels for now. Float weights: 8-wide FMA. Types without a kernel here fall back to scalar.
+// AVX2 row kernels (AVX2 + FMA + F16C) for float weights: 8-wide FMA. The 32-block quantized
+// formats go to the small-T kernel (matmul_small_avx2.cpp), K-quants to matmul_kquant_avx2.cpp;
+// types without a kernel here fall back to scalar.
 // Compiled with a target pragma after the includes; only this file's own functions get it.
 #include <immintrin.h>
 
@@ -21,41 +21,6 @@ namespace tock {
 namespace {
 
 using namespace avx2;  // this file's own: a .cpp, not a header
-
-template <typename F>
-struct QTile {
-  template <int NT>
-  struct Tile {
-    static void run(int64_t K, const uint8_t* w, const void* const* x, float* out) {
-      const auto* wb = reinterpret_cast<const typename F::Block*>(w);
-      const BlockQ16_32* xb[NT];
-      __m256 acc0[NT], acc1[NT];  // even and odd blocks: two chains hide the FMA latency
-      float mins[NT];
-      for (int t = 0; t < NT; ++t) {
-        xb[t] = static_cast<const BlockQ16_32*>(x[t]);
-        acc0[t] = acc1[t] = _mm256_setzero_ps();
-        mins[t] = 0.0f;
-      }
-      auto step = [&](int64_t b, __m256* acc) {
-        const Codes q = F::codes(wb[b]);
-        const float dw = half(wb[b].d);
-        for (int t = 0; t < NT; ++t) {
-          const BlockQ16_32& xt = xb[t][b];
-          acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xt.d), _mm256_cvtepi32_ps(block_dot(q, xt)), acc[t]);
-          if constexpr (F::kMin) mins[t] += F::min(wb[b]) * xt.d * float(xt.isum);
-        }
-      };
-      const int64_t nb = K / 32;
-      int64_t b = 0;
-      for (; b + 2 <= nb; b += 2) {
-        step(b, acc0);
-        step(b + 1, acc1);
-      }
-      if (b < nb) step(b, acc0);
-      for (int t = 0; t < NT; ++t) out[t] = hsum(_mm256_add_ps(acc0[t], acc1[t])) + mins[t];
-    }
-  };
-};
 
 // ---- float weights -----------------------------------------------------------------------
 
@@ -136,11 +101,8 @@ RowKernel row_kernel_avx2(DType t) {
     case DType::F32: return {ActFormat::F32, rows<FloatRows<LoadF32>::Tile>};
     case DType::F16: return {ActFormat::F32, rows<FloatRows<LoadF16>::Tile>};
     case DType::BF16: return {ActFormat::F32, rows<FloatRows<LoadBF16>::Tile>};
-    case DType::Q8_0: return {ActFormat::Q16_32, rows<QTile<Q8_0F>::Tile>};
-    case DType::Q4_0: return {ActFormat::Q16_32, rows<QTile<Q4_0F>::Tile>};
-    case DType::Q4_1: return {ActFormat::Q16_32, rows<QTile<Q4_1F>::Tile>};
-    case DType::Q5_0: return {ActFormat::Q16_32, rows<QTile<Q5_0F>::Tile>};
-    case DType::Q5_1: return {ActFormat::Q16_32, rows<QTile<Q5_1F>::Tile>};
+    // The 32-block formats take the small-T kernel (matmul_small_avx2.cpp) at every T below the
+    // GEMM's: the scalar kernel here only names their activation format (Q16_32).
     default: return row_kernel_scalar(t);
   }
 }

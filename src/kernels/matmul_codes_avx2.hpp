@@ -1,6 +1,5 @@
 // AVX2 weight codes of the 32-block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) as int16 vectors,
-// and the exact integer dot of one block with a 16-bit activation block: shared by the row
-// kernels (matmul_avx2.cpp) and the small-T kernels (matmul_small_avx2.cpp). Inline code for
+// for the small-T kernels (matmul_small_avx2.cpp). Inline code for
 // files compiled with `#pragma GCC target("avx2,fma,f16c")` (include it after the pragma).
 #pragma once
 #include <immintrin.h>
@@ -9,7 +8,6 @@
 #include <cstring>
 
 #include "core/block_formats.hpp"
-#include "kernels/quantize_activations.hpp"
 
 namespace tock {
 namespace avx2 {
@@ -54,7 +52,6 @@ struct Q8_0F {
     return {_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs))),
             _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 16)))};
   }
-  static float min(const Block&) { return 0.0f; }
 };
 struct Q4_0F {
   using Block = BlockQ4_0;
@@ -64,33 +61,22 @@ struct Q4_0F {
     const __m256i eight = _mm256_set1_epi16(8);
     return {_mm256_sub_epi16(c.lo, eight), _mm256_sub_epi16(c.hi, eight)};
   }
-  static float min(const Block&) { return 0.0f; }
 };
 struct Q4_1F {
   using Block = BlockQ4_1;
   static constexpr bool kMin = true;
   static Codes codes(const Block& b) { return nibbles(b.qs); }
-  static float min(const Block& b) { return half(b.m); }
 };
 struct Q5_0F {
   using Block = BlockQ5_0;
   static constexpr bool kMin = false;
   static Codes codes(const Block& b) { return q5_codes(b.qs, b.qh, 16); }
-  static float min(const Block&) { return 0.0f; }
 };
 struct Q5_1F {
   using Block = BlockQ5_1;
   static constexpr bool kMin = true;
   static Codes codes(const Block& b) { return q5_codes(b.qs, b.qh, 0); }
-  static float min(const Block& b) { return half(b.m); }
 };
-
-// Σ w·x over one 32-block as 8 i32 lanes (each lane exact: |4 products| < 2³¹).
-inline __m256i block_dot(const Codes& w, const BlockQ16_32& x) {
-  const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs));
-  const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 16));
-  return _mm256_add_epi32(_mm256_madd_epi16(w.lo, x0), _mm256_madd_epi16(w.hi, x1));
-}
 
 }  // namespace avx2
 }  // namespace tock
