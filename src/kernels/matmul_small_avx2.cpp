@@ -48,6 +48,17 @@ inline uint32_t d_and_m(const typename F::Block& b) {
   return F::kMin ? v : v & 0xFFFF;
 }
 
+// 8 rows' (d, m) halves at once: [d0 m0 .. d7 m7] -> packed [d0..d3 m0..m3 | d4..d7 m4..m7]
+// -> [d0..d7 | m0..m7] -> f32 (exact: every f16 is an f32).
+template <typename F>
+inline void scales_f32(const uint32_t dm16[R], __m256& d, __m256& m) {
+  const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(dm16));
+  const __m256i packed = _mm256_packus_epi32(_mm256_and_si256(v, _mm256_set1_epi32(0xFFFF)), _mm256_srli_epi32(v, 16));
+  const __m256i halves = _mm256_permute4x64_epi64(packed, 0xD8);
+  d = _mm256_cvtph_ps(_mm256_castsi256_si128(halves));
+  m = F::kMin ? _mm256_cvtph_ps(_mm256_extracti128_si256(halves, 1)) : _mm256_setzero_ps();
+}
+
 // The chunk's scales: d and m of block b, row r at lane r (rows past the matrix: zero).
 template <typename F>
 void decode_scales(const uint8_t* w, size_t w_row, int rows, int64_t c0, int cb, Panel& p) {
@@ -60,14 +71,11 @@ void decode_scales(const uint8_t* w, size_t w_row, int rows, int64_t c0, int cb,
       for (int b = 0; b < cb; ++b) p.dm16[b][r] = 0;  // past the matrix: zero scales, lanes never stored
     }
   }
-  // 8 rows' (d, m) halves at once: [d0 m0 .. d7 m7] -> packed [d0..d3 m0..m3 | d4..d7 m4..m7]
-  // -> [d0..d7 | m0..m7] -> f32.
   for (int b = 0; b < cb; ++b) {
-    const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.dm16[b]));
-    const __m256i packed = _mm256_packus_epi32(_mm256_and_si256(v, _mm256_set1_epi32(0xFFFF)), _mm256_srli_epi32(v, 16));
-    const __m256i halves = _mm256_permute4x64_epi64(packed, 0xD8);
-    _mm256_store_ps(p.d[b], _mm256_cvtph_ps(_mm256_castsi256_si128(halves)));
-    if constexpr (F::kMin) _mm256_store_ps(p.m[b], _mm256_cvtph_ps(_mm256_extracti128_si256(halves, 1)));
+    __m256 d, m;
+    scales_f32<F>(p.dm16[b], d, m);
+    _mm256_store_ps(p.d[b], d);
+    if constexpr (F::kMin) _mm256_store_ps(p.m[b], m);
   }
 }
 
@@ -135,11 +143,18 @@ inline __m256i pair_sums(__m256i c0, __m256i c1, __m256i c2, __m256i c3, const _
 // exactly the f32 operations of the AVX2 GEMM's tile (gemm_avx2.cpp), so an output has the same
 // bits whichever of the two kernels computes it, and a server's greedy output does not depend on
 // whether a sequence's token shares a forward pass with a prompt chunk (T ≥ kGemmMinRows).
+// s: the block's 8 rows' integer sums (lane r: row r); d, m: their scales and mins.
+template <typename F>
+inline void scale_add(__m256i s, __m256 d, __m256 m, const BlockQ16_32& xb, __m256& a) {
+  const __m256 sum = _mm256_cvtepi32_ps(s);
+  a = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(xb.d)), sum, a);
+  if constexpr (F::kMin) a = _mm256_fmadd_ps(m, _mm256_set1_ps(xb.d * float(xb.isum)), a);
+}
+
 template <typename F>
 inline void accumulate(const __m256i P[4], const Panel& p, int b, const BlockQ16_32& xb, __m256& a) {
-  const __m256 sum = _mm256_cvtepi32_ps(_mm256_hadd_epi32(_mm256_hadd_epi32(P[0], P[1]), _mm256_hadd_epi32(P[2], P[3])));
-  a = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(p.d[b]), _mm256_set1_ps(xb.d)), sum, a);
-  if constexpr (F::kMin) a = _mm256_fmadd_ps(_mm256_load_ps(p.m[b]), _mm256_set1_ps(xb.d * float(xb.isum)), a);
+  const __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(P[0], P[1]), _mm256_hadd_epi32(P[2], P[3]));
+  scale_add<F>(s, _mm256_load_ps(p.d[b]), F::kMin ? _mm256_load_ps(p.m[b]) : _mm256_setzero_ps(), xb, a);
 }
 
 // Lanes [0, rows) of v to y.
@@ -153,29 +168,100 @@ inline void store_rows(__m256 v, int rows, float* y) {
   for (int r = 0; r < rows; ++r) y[r] = tmp[r];
 }
 
-// T = 1: nothing to reuse the panel's codes for, so they go from the decode straight into the
-// dot products (the same integer and f32 operations as small_t's, so the same bits).
+// T = 1: nothing to reuse a panel for, and the weights come from DRAM (a model is bigger than the
+// caches), so the weights are read in memory order: each of the group's 8 rows in turn, a whole
+// chunk of kRowChunk blocks of it, into the per-block integer sums (exact, so their order of
+// summation does not matter), which are then turned to lane r = row r and scaled exactly as
+// small_t's accumulate does: the same bits as T > 1 and the GEMM. Reading the 8 rows block by
+// block instead (8 streams 34 bytes at a time) made Q8_0 decode ~12% slower than the old one-row
+// kernel: the matvec is bound by memory, not by these few integer operations.
+constexpr int64_t kRowChunk = 64;  // blocks per row pass: sums and scales 2 KiB each
+
+// One (row, block) pair's 8 partial sums: Σ over lanes is the block's integer dot.
+template <typename F>
+inline __m256i block_sums(const typename F::Block& wb, const BlockQ16_32& xb) {
+  const avx2::Codes c = F::codes(wb);
+  const auto* xq = reinterpret_cast<const __m256i*>(xb.qs);
+  return _mm256_add_epi32(_mm256_madd_epi16(c.lo, _mm256_loadu_si256(xq)),
+                          _mm256_madd_epi16(c.hi, _mm256_loadu_si256(xq + 1)));
+}
+
+// v[j]'s lanes summed into lane j: [Σv0 .. Σv7]. Unpacks and adds, not vphaddd (4 uops and a
+// throughput of 2 cycles on Zen 3, for the same shuffle and add).
+inline __m256i sum_lanes(const __m256i v[8]) {
+  __m256i h[4], q[2];
+  for (int i = 0; i < 4; ++i)  // [v0 v1 v0 v1 | ...] (elements 0+2, 1+3 of each 128-bit lane)
+    h[i] = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]), _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
+  for (int i = 0; i < 2; ++i)  // [v0 v1 v2 v3 | v0 v1 v2 v3]: low and high 128 bits' sums
+    q[i] = _mm256_add_epi32(_mm256_unpacklo_epi64(h[2 * i], h[2 * i + 1]), _mm256_unpackhi_epi64(h[2 * i], h[2 * i + 1]));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(q[0], q[1], 0x20), _mm256_permute2x128_si256(q[0], q[1], 0x31));
+}
+
+// 8x8 int32 transpose: out[j] lane r = in[r] lane j.
+inline void transpose8(const __m256i in[8], __m256i out[8]) {
+  __m256i t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_epi32(in[i], in[i + 1]);
+    t[i + 1] = _mm256_unpackhi_epi32(in[i], in[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+    u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+    u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+    u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    out[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
+    out[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
+  }
+}
+
+// One row's pass over blocks [0, cb) of a chunk: sums[b] = the block's integer dot (8 blocks per
+// store; blocks past cb sum to 0), dm16[b][r] = its d and m.
+template <typename F>
+void row_pass(const typename F::Block* wb, const BlockQ16_32* x, int cb, int r, int32_t* sums,
+              uint32_t (*dm16)[R]) {
+  for (int b8 = 0; b8 < cb; b8 += 8) {
+    __m256i v[8];
+    if (cb - b8 >= 8) {
+      for (int j = 0; j < 8; ++j) v[j] = block_sums<F>(wb[b8 + j], x[b8 + j]);
+    } else {
+      for (int j = 0; j < 8; ++j) v[j] = b8 + j < cb ? block_sums<F>(wb[b8 + j], x[b8 + j]) : _mm256_setzero_si256();
+    }
+    _mm256_store_si256(reinterpret_cast<__m256i*>(sums + b8), sum_lanes(v));
+  }
+  for (int b = 0; b < cb; ++b) dm16[b][r] = d_and_m<F>(wb[b]);
+}
+
 template <typename F>
 void one_row(int64_t nb, const uint8_t* w, size_t w_row, int64_t n0, int64_t n1, const BlockQ16_32* x, float* y) {
-  Panel p;
+  using Block = typename F::Block;
+  alignas(32) int32_t sums[R][kRowChunk];  // sums[r][b]: row r's integer dot of block b
+  alignas(32) uint32_t dm16[kRowChunk][R];
   for (int64_t g = n0; g < n1; g += R) {
     const int rows = int(n1 - g < R ? n1 - g : R);
     const uint8_t* wg = w + size_t(g) * w_row;
     __m256 a = _mm256_setzero_ps();
-    for (int64_t c0 = 0; c0 < nb; c0 += kChunk) {
-      const int cb = int(nb - c0 < kChunk ? nb - c0 : kChunk);
-      decode_scales<F>(wg, w_row, rows, c0, cb, p);
-      const PairRows<F> pairs[R / 2] = {{wg, w_row, rows, 0, c0}, {wg, w_row, rows, 1, c0},
-                                        {wg, w_row, rows, 2, c0}, {wg, w_row, rows, 3, c0}};
-      for (int b = 0; b < cb; ++b) {
-        __m256i X[4], P[R / 2];
-        broadcast_x(x[c0 + b], X);
-        for (int pr = 0; pr < R / 2; ++pr) {
-          __m256i v[4];
-          pairs[pr].codes(b, v);
-          P[pr] = pair_sums(v[0], v[1], v[2], v[3], X);
+    for (int64_t c0 = 0; c0 < nb; c0 += kRowChunk) {
+      const int cb = int(nb - c0 < kRowChunk ? nb - c0 : kRowChunk);
+      for (int r = 0; r < R; ++r) {
+        if (r < rows) {
+          row_pass<F>(reinterpret_cast<const Block*>(wg + size_t(r) * w_row) + c0, x + c0, cb, r, sums[r], dm16);
+        } else {  // past the matrix: zero sums and scales, lanes never stored
+          std::memset(sums[r], 0, sizeof(sums[r]));
+          for (int b = 0; b < cb; ++b) dm16[b][r] = 0;
         }
-        accumulate<F>(P, p, b, x[c0 + b], a);
+      }
+      for (int b8 = 0; b8 < cb; b8 += 8) {
+        __m256i in[8], s[8];
+        for (int r = 0; r < R; ++r) in[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(sums[r] + b8));
+        transpose8(in, s);
+        const int n = cb - b8 < 8 ? cb - b8 : 8;
+        for (int j = 0; j < n; ++j) {
+          __m256 d, m;
+          scales_f32<F>(dm16[b8 + j], d, m);
+          scale_add<F>(s[j], d, m, x[c0 + b8 + j], a);
+        }
       }
     }
     store_rows(a, rows, y + g);

@@ -57,7 +57,9 @@ TEST(MatmulSmallT, MatchesScalarRowKernelsOnAwkwardSizes) {
   for (DType type : kTypes) {
     const SmallTFn fn = small_t_kernel_avx2(type);
     ASSERT_NE(fn, nullptr) << dtype_name(type);
-    for (int64_t K : {32, 544}) {  // 1 block; 17 blocks = a full 16-block chunk and 1 more
+    // 1 block; 17 blocks = a full 16-block chunk and 1 more; 75 = T = 1's 64-block row pass, then
+    // 8 and 3 more (its sums go 8 blocks at a time).
+    for (int64_t K : {32, 544, 2400}) {
       for (int64_t N : {5, 21}) {  // a partial group alone; 2 groups and a partial one
         const auto w = random_weights(type, K, N, rng);
         const TensorView W = view(type, K, N, w);
@@ -78,24 +80,26 @@ TEST(MatmulSmallT, MatchesScalarRowKernelsOnAwkwardSizes) {
 TEST(MatmulSmallT, OutputDependsOnlyOnItsRowNotOnTOrRange) {
   if (!has_avx2()) GTEST_SKIP() << "no AVX2 here";
   std::mt19937 rng(72);
-  const int64_t K = 544, N = 29, T = 7;
-  for (DType type : kTypes) {
-    SCOPED_TRACE(dtype_name(type));
-    const SmallTFn fn = small_t_kernel_avx2(type);
-    const auto w = random_weights(type, K, N, rng);
-    const TensorView W = view(type, K, N, w);
-    const auto xq = quantized(random_x(T * K, rng), T, K);
-    const auto all = small_rows(fn, W, xq, T, 0, N, std::vector<float>(size_t(T * N), NAN));
-    // Ranges that cut groups anywhere, as parallel_for and matmul_many's concatenation may.
-    std::vector<float> pieces(size_t(T * N), NAN);
-    for (auto [n0, n1] : {std::pair<int64_t, int64_t>{0, 3}, {3, 14}, {14, 15}, {15, N}})
-      pieces = small_rows(fn, W, xq, T, n0, n1, pieces);
-    EXPECT_EQ(0, std::memcmp(all.data(), pieces.data(), all.size() * sizeof(float))) << "row ranges";
-    // Each activation row alone (T = 1) gives its row of the batch, bit for bit.
-    for (int64_t t = 0; t < T; ++t) {
-      const std::vector<BlockQ16_32> one(xq.begin() + t * (K / 32), xq.begin() + (t + 1) * (K / 32));
-      const auto alone = small_rows(fn, W, one, 1, 0, N, std::vector<float>(size_t(N), NAN));
-      EXPECT_EQ(0, std::memcmp(alone.data(), all.data() + t * N, size_t(N) * sizeof(float))) << "t=" << t;
+  const int64_t N = 29, T = 7;
+  for (int64_t K : {544, 2400}) {
+    for (DType type : kTypes) {
+      SCOPED_TRACE(::testing::Message() << dtype_name(type) << " K=" << K);
+      const SmallTFn fn = small_t_kernel_avx2(type);
+      const auto w = random_weights(type, K, N, rng);
+      const TensorView W = view(type, K, N, w);
+      const auto xq = quantized(random_x(T * K, rng), T, K);
+      const auto all = small_rows(fn, W, xq, T, 0, N, std::vector<float>(size_t(T * N), NAN));
+      // Ranges that cut groups anywhere, as parallel_for and matmul_many's concatenation may.
+      std::vector<float> pieces(size_t(T * N), NAN);
+      for (auto [n0, n1] : {std::pair<int64_t, int64_t>{0, 3}, {3, 14}, {14, 15}, {15, N}})
+        pieces = small_rows(fn, W, xq, T, n0, n1, pieces);
+      EXPECT_EQ(0, std::memcmp(all.data(), pieces.data(), all.size() * sizeof(float))) << "row ranges";
+      // Each activation row alone (T = 1) gives its row of the batch, bit for bit.
+      for (int64_t t = 0; t < T; ++t) {
+        const std::vector<BlockQ16_32> one(xq.begin() + t * (K / 32), xq.begin() + (t + 1) * (K / 32));
+        const auto alone = small_rows(fn, W, one, 1, 0, N, std::vector<float>(size_t(N), NAN));
+        EXPECT_EQ(0, std::memcmp(alone.data(), all.data() + t * N, size_t(N) * sizeof(float))) << "t=" << t;
+      }
     }
   }
 }
@@ -124,18 +128,20 @@ TEST(MatmulSmallT, MatmulAtEveryDecodeBatchSizeMatchesScalar) {
 TEST(MatmulSmallT, GemmRowsEqualSmallTRowsBitForBit) {
   if (active_isa() != Isa::Avx2) GTEST_SKIP() << "the small-T kernel is the AVX2 path";
   std::mt19937 rng(75);
-  const int64_t K = 544, N = 45, T = 23;
-  for (DType type : kTypes) {
-    SCOPED_TRACE(dtype_name(type));
-    const auto w = random_weights(type, K, N, rng);
-    const TensorView W = view(type, K, N, w);
-    const auto x = random_x(T * K, rng);
-    std::vector<float> batch(size_t(T * N), NAN);
-    matmul(W, x.data(), batch.data(), T);
-    for (int64_t t = 0; t < T; ++t) {
-      std::vector<float> alone(size_t(N), NAN);
-      matmul(W, x.data() + t * K, alone.data(), 1);
-      EXPECT_EQ(0, std::memcmp(alone.data(), batch.data() + t * N, size_t(N) * sizeof(float))) << "t=" << t;
+  const int64_t N = 45, T = 23;
+  for (int64_t K : {544, 2400}) {
+    for (DType type : kTypes) {
+      SCOPED_TRACE(::testing::Message() << dtype_name(type) << " K=" << K);
+      const auto w = random_weights(type, K, N, rng);
+      const TensorView W = view(type, K, N, w);
+      const auto x = random_x(T * K, rng);
+      std::vector<float> batch(size_t(T * N), NAN);
+      matmul(W, x.data(), batch.data(), T);
+      for (int64_t t = 0; t < T; ++t) {
+        std::vector<float> alone(size_t(N), NAN);
+        matmul(W, x.data() + t * K, alone.data(), 1);
+        EXPECT_EQ(0, std::memcmp(alone.data(), batch.data() + t * N, size_t(N) * sizeof(float))) << "t=" << t;
+      }
     }
   }
 }
