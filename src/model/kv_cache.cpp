@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/float16.hpp"
+#include "kernels/f16_rows.hpp"
 
 namespace tock {
 
@@ -111,9 +112,8 @@ void KVCache::write(int32_t seq, int64_t layer, int64_t pos, const float* k, con
       std::memcpy(vd, vg, size_t(head_dim_) * sizeof(float));
       continue;
     }
-    auto* kh = reinterpret_cast<uint16_t*>(kd);
-    auto* vh = reinterpret_cast<uint16_t*>(vd);
-    for (int64_t i = 0; i < head_dim_; ++i) kh[i] = f32_to_f16(kg[i]), vh[i] = f32_to_f16(vg[i]);
+    f32_to_f16_row(kg, reinterpret_cast<uint16_t*>(kd), head_dim_);
+    f32_to_f16_row(vg, reinterpret_cast<uint16_t*>(vd), head_dim_);
   }
 }
 
