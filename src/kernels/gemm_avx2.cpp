@@ -1,13 +1,13 @@
 // AVX2 GEMM micro-kernels: panels of R = 16 weight rows (two 8-lane i32/f32 vectors, the
 // Pairs16 layout of gemm_panel.hpp) times up to 6 activation rows. Each activation pair,
-// broadcast once, meets both weight vectors, so a broadcast feeds two vpmaddwd (with R = 8 it
-// fed one; on Zen 3 the broadcast takes an FP pipe slot like the multiply-add it feeds).
+// broadcast once, meets both weight vectors, so a broadcast feeds two vpmaddwd.
 // The 12 i32 block sums stay in registers for the 16 steps of a 32-block (fully unrolled);
 // the f32 running sums live in a small tile in L1 and are updated once per block (per block,
-// d·x_d·Σ + m·x_d·isum, like the scalar kernels). On Zen 3 the 16 steps run at ~1.6 vpmaddwd a
-// cycle (the vpmaddwd + vpaddd mix; vpbroadcastd, vbroadcastss or a plain load of the pair cost
-// the same) and the per-block update, ~8 FP operations per row against 64 in the steps, brings it
-// to ~1.3: that update is kept as lean as the bit-exact order allows. Exact i32: |Σ| ≤ 32·128·32767 < 2^31.
+// d·x_d·Σ + m·x_d·isum, like the scalar kernels). Exact i32: |Σ| ≤ 32·128·32767 < 2^31.
+// Measured on Zen 3 (znver3): the 16 steps alone run at ~1.6 vpmaddwd a cycle in L1, the
+// vpmaddwd + vpaddd mix's limit (vpbroadcastd, vbroadcastss or a plain load of a pre-broadcast
+// pair all give the same); the per-block update, ~11 FP operations per row against 64 in the
+// steps, brings the kernel to ~1.3. Without it (not exact, as an upper bound) ~1.5.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -47,14 +47,10 @@ inline void madd_pair(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const in
 template <int NT, bool kMin>
 void q_tile(int64_t nb, const int16_t* codes, const float* d, const float* m,
             const BlockQ16_32* const* x, float* y, int64_t ldy, int rows) {
-  // The f32 sums, row t at acc[16t ..]: 12 more vectors than the registers hold, so they live
-  // on the stack, read by the FMAs as memory operands and stored once per block. Reached through
-  // a pointer g++ cannot see into: as an array of __m256 values it kept them as values and
-  // stored each twice per block (and `= {}` on a float array was a rep stos per call).
-  alignas(32) float acc_mem[NT * R];
-  float* acc = acc_mem;
-  asm("" : "+r"(acc));
-  for (int v = 0; v < 2 * NT; ++v) _mm256_store_ps(acc + 8 * v, _mm256_setzero_ps());
+  // The f32 sums: 12 more vectors than the registers hold, so they live on the stack (once
+  // each; a float array zeroed by `= {}` was a rep stos per call and two stores per update).
+  __m256 acc0[NT], acc1[NT];
+  for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
   const BlockQ16_32* xt[NT];
   for (int t = 0; t < NT; ++t) xt[t] = x[t];
   for (int64_t b = 0; b < nb; ++b) {
@@ -67,30 +63,34 @@ void q_tile(int64_t nb, const int16_t* codes, const float* d, const float* m,
       const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + j * 2 * R + 16));
       for (int t = 0; t < NT; ++t) madd_pair(s0[t], s1[t], w0, w1, xt[t][b].qs + 2 * j);
     }
-    // The f32 update, the scalar kernels' operations in their order. The barrier makes g++ read
-    // the sums back from memory rather than keep last block's values in spilled copies; x_d is
-    // broadcast straight from memory (a load, where a register broadcast takes an FP pipe slot).
+    // The f32 update, the scalar kernels' operations in their order. x_d is broadcast straight
+    // from memory (a load; the register broadcast g++ made from the scalar it also multiplies
+    // takes an FP pipe slot). Without the barrier g++ 12 kept a second stack copy of each f32
+    // sum and stored 26 vectors per block rather than 12 (measured 3-8% slower).
     asm("" ::: "memory");
     const __m256 d0 = _mm256_loadu_ps(d + b * R), d1 = _mm256_loadu_ps(d + b * R + 8);
     for (int t = 0; t < NT; ++t) {
       const __m256 xd = _mm256_broadcast_ss(&xt[t][b].d);
-      __m256 a0 = _mm256_fmadd_ps(_mm256_mul_ps(d0, xd), _mm256_cvtepi32_ps(s0[t]), _mm256_load_ps(acc + t * R));
-      __m256 a1 = _mm256_fmadd_ps(_mm256_mul_ps(d1, xd), _mm256_cvtepi32_ps(s1[t]), _mm256_load_ps(acc + t * R + 8));
+      __m256 a0 = _mm256_fmadd_ps(_mm256_mul_ps(d0, xd), _mm256_cvtepi32_ps(s0[t]), acc0[t]);
+      __m256 a1 = _mm256_fmadd_ps(_mm256_mul_ps(d1, xd), _mm256_cvtepi32_ps(s1[t]), acc1[t]);
       if constexpr (kMin) {
         const __m256 xs = _mm256_set1_ps(xt[t][b].d * float(xt[t][b].isum));
         a0 = _mm256_fmadd_ps(_mm256_loadu_ps(m + b * R), xs, a0);
         a1 = _mm256_fmadd_ps(_mm256_loadu_ps(m + b * R + 8), xs, a1);
       }
-      _mm256_store_ps(acc + t * R, a0);
-      _mm256_store_ps(acc + t * R + 8, a1);
+      acc0[t] = a0;
+      acc1[t] = a1;
     }
   }
   for (int t = 0; t < NT; ++t) {
     if (rows == R) {  // a full panel: two stores (a memcpy of `rows` floats called memmove)
-      _mm256_storeu_ps(y + t * ldy, _mm256_load_ps(acc + t * R));
-      _mm256_storeu_ps(y + t * ldy + 8, _mm256_load_ps(acc + t * R + 8));
+      _mm256_storeu_ps(y + t * ldy, acc0[t]);
+      _mm256_storeu_ps(y + t * ldy + 8, acc1[t]);
     } else {
-      std::memcpy(y + t * ldy, acc + t * R, size_t(rows) * sizeof(float));
+      alignas(32) float out[R];
+      _mm256_store_ps(out, acc0[t]);
+      _mm256_store_ps(out + 8, acc1[t]);
+      std::memcpy(y + t * ldy, out, size_t(rows) * sizeof(float));
     }
   }
 }
