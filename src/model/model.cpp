@@ -164,34 +164,56 @@ void Model::block(int64_t l, const Batch& batch, KVCache& cache) {
   for (int64_t t = 0; t < T; ++t)
     cache.write(batch.seq[size_t(t)], l, batch.pos[size_t(t)], s_.k.data() + t * KV, s_.v.data() + t * KV);
   lap.mark("kv_write");
-  attend(l, batch, cache);
+  // Past the last layer's key/value writes, only the rows read afterwards go on.
+  const Batch& rows = l + 1 == c.n_layer ? keep_read_rows(batch) : batch;
+  const int64_t R = rows.size();
+  attend(l, rows, cache);
   lap.mark("attention");
-  linear(L.wo, L.bo, s_.att.data(), s_.proj.data(), T);
-  add_inplace(s_.x.data(), s_.proj.data(), T * C);
+  linear(L.wo, L.bo, s_.att.data(), s_.proj.data(), R);
+  add_inplace(s_.x.data(), s_.proj.data(), R * C);
   lap.mark("attn_output");
 
   // --- feed-forward ---
-  norm(L.ffn_norm, L.ffn_norm_b, s_.x.data(), s_.h.data(), T);
+  norm(L.ffn_norm, L.ffn_norm_b, s_.x.data(), s_.h.data(), R);
   lap.mark("ffn_norm");
   if (c.ffn == FfnKind::swiglu && options_.path == ComputePath::fast && !L.ffn_up_b.data) {
     // gate and up in one pass, each thread applying SwiGLU to the rows it just wrote.
     float* gate = s_.gate.data();
     float* up = s_.up.data();
-    matmul_pair_then(L.ffn_gate, L.ffn_up, s_.h.data(), gate, up, T, [=](int64_t t, int64_t n0, int64_t n1) {
+    matmul_pair_then(L.ffn_gate, L.ffn_up, s_.h.data(), gate, up, R, [=](int64_t t, int64_t n0, int64_t n1) {
       swiglu_fast(gate + t * F + n0, up + t * F + n0, up + t * F + n0, n1 - n0);
     });
   } else if (c.ffn == FfnKind::swiglu) {
-    linear(L.ffn_up, L.ffn_up_b, s_.h.data(), s_.up.data(), T);
-    linear(L.ffn_gate, TensorView{}, s_.h.data(), s_.gate.data(), T);
-    swiglu(s_.gate.data(), s_.up.data(), s_.up.data(), T * F);
+    linear(L.ffn_up, L.ffn_up_b, s_.h.data(), s_.up.data(), R);
+    linear(L.ffn_gate, TensorView{}, s_.h.data(), s_.gate.data(), R);
+    swiglu(s_.gate.data(), s_.up.data(), s_.up.data(), R * F);
   } else {
-    linear(L.ffn_up, L.ffn_up_b, s_.h.data(), s_.up.data(), T);
-    gelu_tanh(s_.up.data(), T * F);
+    linear(L.ffn_up, L.ffn_up_b, s_.h.data(), s_.up.data(), R);
+    gelu_tanh(s_.up.data(), R * F);
   }
   lap.mark("ffn_up_gate");
-  linear(L.ffn_down, L.ffn_down_b, s_.up.data(), s_.proj.data(), T);
-  add_inplace(s_.x.data(), s_.proj.data(), T * C);
+  linear(L.ffn_down, L.ffn_down_b, s_.up.data(), s_.proj.data(), R);
+  add_inplace(s_.x.data(), s_.proj.data(), R * C);
   lap.mark("ffn_down");
+}
+
+// The rows a forward pass reads after the last layer's key/value writes: those that want logits,
+// and the batch's last (whose attention the clock may record). Their q and x rows move to the
+// front of the scratch, in batch order (a row only moves down, so in place is safe); a prompt's
+// other rows skip the last layer's attention, output projection and feed-forward.
+const Batch& Model::keep_read_rows(const Batch& batch) {
+  const int64_t T = batch.size(), C = config_.n_embd;
+  last_rows_.clear();
+  for (int64_t t = 0; t < T; ++t) {
+    if (!batch.logits[size_t(t)] && t + 1 < T) continue;
+    const int64_t r = last_rows_.size();
+    if (r != t) {
+      std::copy_n(s_.q.data() + t * C, C, s_.q.data() + r * C);
+      std::copy_n(s_.x.data() + t * C, C, s_.x.data() + r * C);
+    }
+    last_rows_.add(batch.tokens[size_t(t)], batch.pos[size_t(t)], batch.seq[size_t(t)], batch.logits[size_t(t)] != 0);
+  }
+  return last_rows_;
 }
 
 void Model::forward(const Batch& batch, KVCache& cache, std::vector<float>& logits) {
@@ -253,10 +275,12 @@ int64_t Model::forward_trunk(const Batch& batch, KVCache& cache, clock::Lap& lap
   lap.skip();  // the layers reported their own spans
   for (const auto& [sq, n] : next) cache.set_length(sq, n);
 
-  // Final norm and output projection, only for the rows that asked for logits.
+  // Final norm and output projection, only for the rows that asked for logits (the last layer
+  // left just the rows it kept, keep_read_rows, in its scratch).
+  const Batch& rows = c.n_layer > 0 ? last_rows_ : batch;
   int64_t n_out = 0;
-  for (int64_t t = 0; t < T; ++t) {
-    if (!batch.logits[size_t(t)]) continue;
+  for (int64_t t = 0; t < rows.size(); ++t) {
+    if (!rows.logits[size_t(t)]) continue;
     std::copy_n(s_.x.data() + t * C, C, s_.h.data() + n_out * C);
     ++n_out;
   }

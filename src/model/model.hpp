@@ -54,6 +54,7 @@ class Model {
   int64_t forward_trunk(const Batch& batch, KVCache& cache, clock::Lap& lap);
   void block(int64_t l, const Batch& batch, KVCache& cache);
   void attend(int64_t l, const Batch& batch, KVCache& cache);
+  const Batch& keep_read_rows(const Batch& batch);
   void linear(const TensorView& W, const TensorView& b, const float* x, float* y, int64_t T);
   void norm(const TensorView& w, const TensorView& b, const float* x, float* y, int64_t T);
 
@@ -67,6 +68,7 @@ class Model {
     std::vector<float> x, h, q, k, v, qkv, att, proj, gate, up, scores, out_h;
     void resize(const ModelConfig& c, int64_t T, int64_t n_kv_max);
   } s_;
+  Batch last_rows_;  // the last layer's rows after its key/value writes (keep_read_rows)
 };
 
 }  // namespace tock

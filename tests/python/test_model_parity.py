@@ -20,7 +20,7 @@ from tock_paths import SOURCE_DIR, require_model, tock, tool
 TEXT = os.path.join(SOURCE_DIR, "tests", "data", "text", "english_prose.txt")
 
 
-def tock_logits(model, ids, path="exact", chunk=None):
+def tock_logits(model, ids, path="exact", chunk=None, last_only=False):
     with tempfile.TemporaryDirectory() as d:
         ids_file, out = os.path.join(d, "ids.txt"), os.path.join(d, "logits.f32")
         with open(ids_file, "w") as f:
@@ -28,8 +28,11 @@ def tock_logits(model, ids, path="exact", chunk=None):
         cmd = [tool("model_logits"), model, path, ids_file, out]
         if chunk:
             cmd.append(str(chunk))
+        if last_only:
+            cmd.append("last")
         subprocess.run(cmd, check=True)
-        return np.fromfile(out, dtype=np.float32).reshape(len(ids), -1).astype(np.float64)
+        rows = -(-len(ids) // (chunk or len(ids))) if last_only else len(ids)
+        return np.fromfile(out, dtype=np.float32).reshape(rows, -1).astype(np.float64)
 
 
 def tokenize(model, text_file):
@@ -79,6 +82,23 @@ def test_incremental_decoding_matches_one_batch(smollm, text_ids):
     for chunk in (1, 7):
         part = tock_logits(path, ids, "exact", chunk)
         assert rel_err(part, whole) < 1e-5, chunk
+
+
+def test_prefill_asking_only_last_logits_gives_the_same_rows(smollm, text_ids, ref_logits):
+    """A prompt's prefill asks for its last token's logits only, so the last layer skips the
+    other rows after writing their keys and values: each chunk's last row must not change."""
+    path, _ = smollm
+    ids = text_ids[:40]
+    whole = tock_logits(path, ids, "exact")
+    for chunk in (7, 40):
+        last = tock_logits(path, ids, "exact", chunk, last_only=True)
+        ends = [min(len(ids), s + chunk) - 1 for s in range(0, len(ids), chunk)]
+        np.testing.assert_array_equal(last, whole[ends])
+        assert rel_err(last, ref_logits[ends]) < 1e-4
+    # The fast path's kernels may round differently with the number of rows: close, not equal.
+    fast_last = tock_logits(path, ids, "fast", 7, last_only=True)
+    fast_whole = tock_logits(path, ids, "fast", 7)
+    assert rel_err(fast_last, fast_whole[6::7].tolist() + [fast_whole[-1].tolist()]) < 1e-3
 
 
 def test_fast_path_top1_and_perplexity(smollm, text_ids, ref_logits):
