@@ -216,14 +216,24 @@ inline void transpose8(const __m256i in[8], __m256i out[8]) {
   }
 }
 
+// Software prefetch distance of the row pass: the hardware's streams stop at each 4 KiB page, and
+// the matvec waits on every restart. Rows follow each other in memory, so this runs on into the
+// next rows and groups (past the matrix's end is harmless: a hint never faults). Q8_0 576x196608
+// (113 MB, from DRAM), 1 thread, medians of 5 alternated runs on the loaded box: 13.6 ms at 2 KiB,
+// 15.0 at 1 KiB, 17.5 at 4 KiB, 18.1 without.
+constexpr int kPrefetchBytes = 2048;
+
 // One row's pass over blocks [0, cb) of a chunk: sums[b] = the block's integer dot (8 blocks per
 // store; blocks past cb sum to 0), dm16[b][r] = its d and m.
 template <typename F>
 void row_pass(const typename F::Block* wb, const BlockQ16_32* x, int cb, int r, int32_t* sums,
               uint32_t (*dm16)[R]) {
+  using Block = typename F::Block;
   for (int b8 = 0; b8 < cb; b8 += 8) {
     __m256i v[8];
     if (cb - b8 >= 8) {
+      const char* ahead = reinterpret_cast<const char*>(wb + b8) + kPrefetchBytes;
+      for (int o = 0; o < int(8 * sizeof(Block)); o += 64) _mm_prefetch(ahead + o, _MM_HINT_T0);
       for (int j = 0; j < 8; ++j) v[j] = block_sums<F>(wb[b8 + j], x[b8 + j]);
     } else {
       for (int j = 0; j < 8; ++j) v[j] = b8 + j < cb ? block_sums<F>(wb[b8 + j], x[b8 + j]) : _mm256_setzero_si256();
