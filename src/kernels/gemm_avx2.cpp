@@ -44,6 +44,18 @@ inline void madd_pair(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const in
       : "xmm14", "xmm15");
 }
 
+// s0 = w0·a, s1 = w1·a: a block's first step, which starts the sums rather than adding to zeros
+// (15 vpaddd per 16 vpmaddwd: +1-2.5% measured, the kernel being bound by FP pipe operations).
+// s0 is early-clobbered: it is written while w1 is still to be read.
+inline void madd_first(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const int16_t* q) {
+  asm("vpbroadcastd %[q], %%ymm14\n\t"
+      "vpmaddwd %%ymm14, %[w0], %[s0]\n\t"
+      "vpmaddwd %%ymm14, %[w1], %[s1]"
+      : [s0] "=&x"(s0), [s1] "=x"(s1)
+      : [w0] "x"(w0), [w1] "x"(w1), [q] "m"(*reinterpret_cast<const int32_t*>(q))
+      : "xmm14");
+}
+
 template <int NT, bool kMin>
 void q_tile(int64_t nb, const int16_t* codes, const float* d, const float* m,
             const BlockQ16_32* const* x, float* y, int64_t ldy, int rows) {
@@ -56,12 +68,16 @@ void q_tile(int64_t nb, const int16_t* codes, const float* d, const float* m,
   for (int64_t b = 0; b < nb; ++b) {
     const int16_t* c = codes + b * 32 * R;
     __m256i s0[NT], s1[NT];
-    for (int t = 0; t < NT; ++t) s0[t] = s1[t] = _mm256_setzero_si256();
 #pragma GCC unroll 16
     for (int j = 0; j < 16; ++j) {
       const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + j * 2 * R));
       const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + j * 2 * R + 16));
-      for (int t = 0; t < NT; ++t) madd_pair(s0[t], s1[t], w0, w1, xt[t][b].qs + 2 * j);
+      for (int t = 0; t < NT; ++t) {
+        if (j == 0)
+          madd_first(s0[t], s1[t], w0, w1, xt[t][b].qs);
+        else
+          madd_pair(s0[t], s1[t], w0, w1, xt[t][b].qs + 2 * j);
+      }
     }
     // The f32 update, the scalar kernels' operations in their order. x_d is broadcast straight
     // from memory (a load; the register broadcast g++ made from the scalar it also multiplies
