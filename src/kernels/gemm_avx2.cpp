@@ -6,8 +6,11 @@
 // d·x_d·Σ + m·x_d·isum, like the scalar kernels). Exact i32: |Σ| ≤ 32·128·32767 < 2^31.
 // Measured on Zen 3 (znver3): the 16 steps alone run at ~1.6 vpmaddwd a cycle in L1, the
 // vpmaddwd + vpaddd mix's limit (vpbroadcastd, vbroadcastss or a plain load of a pre-broadcast
-// pair all give the same); the per-block update, ~11 FP operations per row against 64 in the
-// steps, brings the kernel to ~1.3. Without it (not exact, as an upper bound) ~1.5.
+// pair all give the same); with the per-block update (6-10 FP operations per row against 62 in
+// the steps) the kernel runs at ~1.3-1.4, bound by FP pipe operations, not by loads or L2. Tried
+// without gain: weights as vpmaddwd memory operands (slower), a per-chunk table of broadcast
+// pairs read by every panel (slower: its stores and the strided weight reads), x_d·isum made once
+// per tile, software prefetch of the next block's weights.
 #include <immintrin.h>
 
 #include <cstdint>
