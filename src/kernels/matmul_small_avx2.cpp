@@ -178,12 +178,12 @@ inline void store_rows(__m256 v, int rows, float* y) {
 constexpr int64_t kRowChunk = 64;  // blocks per row pass: sums and scales 2 KiB each
 
 // One (row, block) pair's 8 partial sums: Σ over lanes is the block's integer dot.
+// xq: the block's 32 activation codes, 64-byte aligned (one cache line).
 template <typename F>
-inline __m256i block_sums(const typename F::Block& wb, const BlockQ16_32& xb) {
+inline __m256i block_sums(const typename F::Block& wb, const int16_t* xq) {
   const avx2::Codes c = F::codes(wb);
-  const auto* xq = reinterpret_cast<const __m256i*>(xb.qs);
-  return _mm256_add_epi32(_mm256_madd_epi16(c.lo, _mm256_loadu_si256(xq)),
-                          _mm256_madd_epi16(c.hi, _mm256_loadu_si256(xq + 1)));
+  const auto* xv = reinterpret_cast<const __m256i*>(xq);
+  return _mm256_add_epi32(_mm256_madd_epi16(c.lo, _mm256_load_si256(xv)), _mm256_madd_epi16(c.hi, _mm256_load_si256(xv + 1)));
 }
 
 // v[j]'s lanes summed into lane j: [Σv0 .. Σv7]. Unpacks and adds, not vphaddd (4 uops and a
@@ -197,8 +197,22 @@ inline __m256i sum_lanes(const __m256i v[8]) {
   return _mm256_add_epi32(_mm256_permute2x128_si256(q[0], q[1], 0x20), _mm256_permute2x128_si256(q[0], q[1], 0x31));
 }
 
-// 8x8 int32 transpose: out[j] lane r = in[r] lane j.
-inline void transpose8(const __m256i in[8], __m256i out[8]) {
+// The same for a row's last 1..4 blocks (K = 576 ends in 2), at a third of the work or less:
+// lanes [0, n) of the result are Σv0 .. Σv(n-1), the others zero or partial sums (never read).
+inline __m256i sum_lanes_tail(const __m256i v[4], int n) {
+  const __m256i h0 = _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]), _mm256_unpackhi_epi32(v[0], v[1]));
+  __m256i q;  // lanes 0..3 (or 0..1): the low 128 bits' sums; 4..7 (4..5): the high ones'
+  if (n <= 2) {
+    q = _mm256_add_epi32(h0, _mm256_unpackhi_epi64(h0, h0));
+  } else {
+    const __m256i h1 = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]), _mm256_unpackhi_epi32(v[2], v[3]));
+    q = _mm256_add_epi32(_mm256_unpacklo_epi64(h0, h1), _mm256_unpackhi_epi64(h0, h1));
+  }
+  return _mm256_zextsi128_si256(_mm_add_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1)));
+}
+
+// 8x8 int32 transpose: out[j] lane r = in[r] lane j, for j < n (n ≤ 4 skips out[4..7]).
+inline void transpose8(const __m256i in[8], __m256i out[8], int n) {
   __m256i t[8], u[8];
   for (int i = 0; i < 8; i += 2) {
     t[i] = _mm256_unpacklo_epi32(in[i], in[i + 1]);
@@ -210,10 +224,9 @@ inline void transpose8(const __m256i in[8], __m256i out[8]) {
     u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
     u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
   }
-  for (int i = 0; i < 4; ++i) {
-    out[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
-    out[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
-  }
+  for (int i = 0; i < 4; ++i) out[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
+  if (n > 4)
+    for (int i = 0; i < 4; ++i) out[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
 }
 
 // Software prefetch distance of the row pass: the hardware's streams stop at each 4 KiB page, and
@@ -226,19 +239,25 @@ constexpr int kPrefetchBytes = 2048;
 // One row's pass over blocks [0, cb) of a chunk: sums[b] = the block's integer dot (8 blocks per
 // store; blocks past cb sum to 0), dm16[b][r] = its d and m.
 template <typename F>
-void row_pass(const typename F::Block* wb, const BlockQ16_32* x, int cb, int r, int32_t* sums,
+void row_pass(const typename F::Block* wb, const int16_t (*x)[32], int cb, int r, int32_t* sums,
               uint32_t (*dm16)[R]) {
   using Block = typename F::Block;
   for (int b8 = 0; b8 < cb; b8 += 8) {
-    __m256i v[8];
-    if (cb - b8 >= 8) {
+    __m256i v[8], s;
+    const int n = cb - b8;
+    if (n >= 8) {
       const char* ahead = reinterpret_cast<const char*>(wb + b8) + kPrefetchBytes;
       for (int o = 0; o < int(8 * sizeof(Block)); o += 64) _mm_prefetch(ahead + o, _MM_HINT_T0);
       for (int j = 0; j < 8; ++j) v[j] = block_sums<F>(wb[b8 + j], x[b8 + j]);
+      s = sum_lanes(v);
+    } else if (n <= 4) {
+      for (int j = 0; j < 4; ++j) v[j] = j < n ? block_sums<F>(wb[b8 + j], x[b8 + j]) : _mm256_setzero_si256();
+      s = sum_lanes_tail(v, n);
     } else {
-      for (int j = 0; j < 8; ++j) v[j] = b8 + j < cb ? block_sums<F>(wb[b8 + j], x[b8 + j]) : _mm256_setzero_si256();
+      for (int j = 0; j < 8; ++j) v[j] = j < n ? block_sums<F>(wb[b8 + j], x[b8 + j]) : _mm256_setzero_si256();
+      s = sum_lanes(v);
     }
-    _mm256_store_si256(reinterpret_cast<__m256i*>(sums + b8), sum_lanes(v));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(sums + b8), s);
   }
   for (int b = 0; b < cb; ++b) dm16[b][r] = d_and_m<F>(wb[b]);
 }
@@ -248,15 +267,23 @@ void one_row(int64_t nb, const uint8_t* w, size_t w_row, int64_t n0, int64_t n1,
   using Block = typename F::Block;
   alignas(32) int32_t sums[R][kRowChunk];  // sums[r][b]: row r's integer dot of block b
   alignas(32) uint32_t dm16[kRowChunk][R];
+  // The chunk's activation codes, a cache line per block: in BlockQ16_32 (72 bytes) half of the
+  // 32-byte loads would cross a line, for each of the 8 rows.
+  alignas(64) int16_t xq[kRowChunk][32];
+  int64_t xq_c0 = -1;  // the chunk xq holds (a row of up to kRowChunk blocks: filled once)
   for (int64_t g = n0; g < n1; g += R) {
     const int rows = int(n1 - g < R ? n1 - g : R);
     const uint8_t* wg = w + size_t(g) * w_row;
     __m256 a = _mm256_setzero_ps();
     for (int64_t c0 = 0; c0 < nb; c0 += kRowChunk) {
       const int cb = int(nb - c0 < kRowChunk ? nb - c0 : kRowChunk);
+      if (xq_c0 != c0) {
+        for (int b = 0; b < cb; ++b) std::memcpy(xq[b], x[c0 + b].qs, sizeof(xq[b]));
+        xq_c0 = c0;
+      }
       for (int r = 0; r < R; ++r) {
         if (r < rows) {
-          row_pass<F>(reinterpret_cast<const Block*>(wg + size_t(r) * w_row) + c0, x + c0, cb, r, sums[r], dm16);
+          row_pass<F>(reinterpret_cast<const Block*>(wg + size_t(r) * w_row) + c0, xq, cb, r, sums[r], dm16);
         } else {  // past the matrix: zero sums and scales, lanes never stored
           std::memset(sums[r], 0, sizeof(sums[r]));
           for (int b = 0; b < cb; ++b) dm16[b][r] = 0;
@@ -264,9 +291,9 @@ void one_row(int64_t nb, const uint8_t* w, size_t w_row, int64_t n0, int64_t n1,
       }
       for (int b8 = 0; b8 < cb; b8 += 8) {
         __m256i in[8], s[8];
-        for (int r = 0; r < R; ++r) in[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(sums[r] + b8));
-        transpose8(in, s);
         const int n = cb - b8 < 8 ? cb - b8 : 8;
+        for (int r = 0; r < R; ++r) in[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(sums[r] + b8));
+        transpose8(in, s, n);
         for (int j = 0; j < n; ++j) {
           __m256 d, m;
           scales_f32<F>(dm16[b8 + j], d, m);

@@ -57,9 +57,10 @@ TEST(MatmulSmallT, MatchesScalarRowKernelsOnAwkwardSizes) {
   for (DType type : kTypes) {
     const SmallTFn fn = small_t_kernel_avx2(type);
     ASSERT_NE(fn, nullptr) << dtype_name(type);
-    // 1 block; 17 blocks = a full 16-block chunk and 1 more; 75 = T = 1's 64-block row pass, then
-    // 8 and 3 more (its sums go 8 blocks at a time).
-    for (int64_t K : {32, 544, 2400}) {
+    // 1 block; 17 blocks = a full 16-block chunk and 1 more; T = 1 sums 8 blocks at a time and
+    // ends a row's pass in 1..2, 3..4 or 5..7 blocks each its own way: 14 = 8 + 6, 18 = 8 + 8 + 2
+    // (K = 576, the model's), 75 = a 64-block pass, then 8 and 3 more.
+    for (int64_t K : {32, 448, 544, 576, 2400}) {
       for (int64_t N : {5, 21}) {  // a partial group alone; 2 groups and a partial one
         const auto w = random_weights(type, K, N, rng);
         const TensorView W = view(type, K, N, w);
@@ -81,7 +82,7 @@ TEST(MatmulSmallT, OutputDependsOnlyOnItsRowNotOnTOrRange) {
   if (!has_avx2()) GTEST_SKIP() << "no AVX2 here";
   std::mt19937 rng(72);
   const int64_t N = 29, T = 7;
-  for (int64_t K : {544, 2400}) {
+  for (int64_t K : {448, 544, 2400}) {
     for (DType type : kTypes) {
       SCOPED_TRACE(::testing::Message() << dtype_name(type) << " K=" << K);
       const SmallTFn fn = small_t_kernel_avx2(type);
@@ -129,7 +130,7 @@ TEST(MatmulSmallT, GemmRowsEqualSmallTRowsBitForBit) {
   if (active_isa() != Isa::Avx2) GTEST_SKIP() << "the small-T kernel is the AVX2 path";
   std::mt19937 rng(75);
   const int64_t N = 45, T = 23;
-  for (int64_t K : {544, 2400}) {
+  for (int64_t K : {448, 544, 2400}) {
     for (DType type : kTypes) {
       SCOPED_TRACE(::testing::Message() << dtype_name(type) << " K=" << K);
       const auto w = random_weights(type, K, N, rng);
