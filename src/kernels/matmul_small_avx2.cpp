@@ -9,6 +9,8 @@
 // work is shared by 8 rows. The panel pairs rows r and r+4 in each vector (row r's 8 codes in the
 // low 128 bits, row r+4's in the high), against x's 8 values broadcast to both halves: 4 pairs'
 // madd sums then fold to the 8 lanes in 3 horizontal adds (not 6 and a cross-lane step).
+// T = 1 (one stream's decode, bound by DRAM) takes no panel: it reads the 8 rows one after another
+// in memory order and folds their per-block sums to the same lanes (one_row).
 // Same integers as the scalar row kernels (matmul_scalar.cpp); f32 rounding differs only in order
 // from theirs, and not at all from the AVX2 GEMM's (see accumulate).
 #include <immintrin.h>
