@@ -234,8 +234,10 @@ inline void transpose8(const __m256i in[8], __m256i out[8], int n) {
 // Software prefetch distance of the row pass: the hardware's streams stop at each 4 KiB page, and
 // the matvec waits on every restart. Rows follow each other in memory, so this runs on into the
 // next rows and groups (past the matrix's end is harmless: a hint never faults). Q8_0 576x196608
-// (113 MB, from DRAM), 1 thread, medians of 5 alternated runs on the loaded box: 13.6 ms at 2 KiB,
-// 15.0 at 1 KiB, 17.5 at 4 KiB, 18.1 without.
+// (113 MB, from DRAM), 1 thread, medians of 5 alternated bench_matmul runs on the loaded box:
+// 13.6 ms at 2 KiB, 18.1 without. In one process, calls alternated, quiet box, median ms at 1/2/3/4
+// KiB: Q8_0 576x196608 11.9/11.2/10.5/11.4, 1536x65536 13.0/11.4/12.2/11.4; Q4_1 10.4/10.1/10.2/10.1,
+// 6.8/6.2/6.0/6.0: 1 KiB is too short, 2 to 4 KiB the same within noise.
 constexpr int kPrefetchBytes = 2048;
 
 // One row's pass over blocks [0, cb) of a chunk: sums[b] = the block's integer dot (8 blocks per
