@@ -36,6 +36,7 @@ struct StreamState {
   int fd = -1;              // the client's socket (client_socket.hpp), -1 if not found
   size_t offset = 0;        // characters sent (completions' text_offset)
   bool sent_role = false;
+  bool sent_echo = false;
   bool finished = false;
   std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
 };
@@ -58,6 +59,14 @@ bool stream_step(StreamState& st, httplib::DataSink& sink) {
     st.sent_role = true;
     if (!write_event(sink, st, dump_json(stream_chunk(st.request, st.id, "", {}, 0, true, Finish::running, {}, st.tok))))
       return st.job->cancel(), false;
+    return true;
+  }
+  if (!st.request.echo.empty() && !st.sent_echo) {  // completions' echo: the prompt comes first
+    st.sent_echo = true;
+    if (!write_event(sink, st, dump_json(stream_chunk(st.request, st.id, st.request.echo, {}, 0, false, Finish::running,
+                                                      {}, st.tok))))
+      return st.job->cancel(), false;
+    st.offset += st.request.echo.size();
     return true;
   }
   Job::Update u = st.job->take(kPoll);
@@ -114,7 +123,7 @@ void handle_completion(const CompletionContext& ctx, Endpoint endpoint, const ht
 
   // Nothing is written until the reply is whole, so look at the socket for a client that left.
   bool gone = false;
-  std::string text;
+  std::string text = r.echo;
   std::vector<TokenLogprob> lps;
   Job::Update u;
   for (;;) {

@@ -187,6 +187,13 @@ CompletionRequest parse_completion_request(std::string_view body, Endpoint endpo
   }
 
   job.prompt = endpoint == Endpoint::chat ? chat_prompt(j, tok, tmpl) : completion_prompt(j, tok);
+  if (endpoint == Endpoint::completion && boolean(j, "echo").value_or(false)) {
+    // OpenAI's echo with logprobs also scores the prompt's tokens, which this server does not.
+    if (r.logprobs) throw ApiError(400, "'echo' with 'logprobs' (log-probabilities of the prompt) is not supported", "echo");
+    const json& p = *field(j, "prompt");
+    const json& one = p.is_array() && p.size() == 1 && p[0].is_string() ? p[0] : p;
+    r.echo = one.is_string() ? one.get<std::string>() : tok.decode(job.prompt);
+  }
   const int64_t n_prompt = int64_t(job.prompt.size());
   if (n_prompt == 0) throw ApiError(400, "the prompt is empty (no tokens)", endpoint == Endpoint::chat ? "messages" : "prompt");
   if (n_prompt >= limits.ctx)

@@ -25,6 +25,7 @@ struct CompletionRequest {
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   bool logprobs = false;
+  std::string echo;            // completions' `echo`: the prompt as text, sent before the reply
   std::string model;           // echoed back; any name is accepted
 };
 

@@ -85,6 +85,23 @@ def test_stop_string_cuts_the_reply(client):
     assert r.choices[0].finish_reason == "stop"
 
 
+def test_completion_echo_puts_the_prompt_before_the_reply(server, client):
+    prompt = "Once upon a time, in a"
+    plain = client.completions.create(model="smollm2", prompt=prompt, max_tokens=8, temperature=0).choices[0].text
+    echoed = client.completions.create(model="smollm2", prompt=prompt, max_tokens=8, temperature=0, echo=True)
+    assert echoed.choices[0].text == prompt + plain
+    streamed = client.completions.create(model="smollm2", prompt=prompt, max_tokens=8, temperature=0, echo=True,
+                                         stream=True)
+    assert "".join(c.choices[0].text for c in streamed if c.choices) == prompt + plain
+    # Token ids come back as their text.
+    _, tk = server.request("POST", "/tokenize", {"content": prompt})
+    by_ids = client.completions.create(model="smollm2", prompt=tk["tokens"], max_tokens=8, temperature=0, echo=True)
+    assert by_ids.choices[0].text == prompt + plain
+    with pytest.raises(openai.BadRequestError) as e:
+        client.completions.create(model="smollm2", prompt=prompt, max_tokens=4, echo=True, logprobs=2)
+    assert "echo" in str(e.value)
+
+
 def test_logprobs_match_numpy_log_softmax_of_the_model_logits(server, client):
     # The prompt as token ids through /v1/completions, so the reference sees exactly those ids.
     _, tk = server.request("POST", "/tokenize", {"content": "The quick brown fox"})
