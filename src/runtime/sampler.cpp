@@ -31,6 +31,10 @@ Sampler::Sampler(SamplerParams params)
         p.repeat_penalty, "must be > 0; 1 is off");
   check(std::isfinite(p.frequency_penalty), "frequency_penalty", p.frequency_penalty, "must be finite");
   check(std::isfinite(p.presence_penalty), "presence_penalty", p.presence_penalty, "must be finite");
+  for (const auto& [token, bias] : p.logit_bias) {
+    check(std::isfinite(bias), "logit_bias", bias, "must be finite");
+    if (token < 0) fail("sampler: logit_bias names token ", token, " (token ids are >= 0)");
+  }
   if (p.repeat_last_n < -1)
     fail("sampler: repeat_last_n = ", p.repeat_last_n, " is invalid (0 is off, -1 is all history)");
 }
@@ -45,6 +49,8 @@ std::span<const int32_t> Sampler::recent() const {
 std::span<const TokenProb> Sampler::distribution(std::span<const float> logits) {
   if (logits.empty()) fail("sampler: empty logits (vocabulary size 0)");
   logits_.assign(logits.begin(), logits.end());
+  for (const auto& [token, bias] : params_.logit_bias)
+    if (size_t(token) < logits_.size()) logits_[size_t(token)] += bias;
   apply_penalties(logits_, recent(), params_.repeat_penalty, params_.frequency_penalty,
                   params_.presence_penalty);
   if (params_.temperature <= 0.0f) {

@@ -2,6 +2,8 @@
 //
 // Semantics are llama.cpp's common sampler chain (common/sampling.cpp, src/llama-sampling.cpp),
 // in its order:
+//   0. logit bias: a fixed amount added to chosen tokens' logits (OpenAI's logit_bias;
+//      llama.cpp's logit-bias sampler, which also runs first);
 //   1. penalties over the last `repeat_last_n` accepted tokens (prompt tokens included):
 //      repetition (divide a positive logit by repeat_penalty, multiply a negative one), then
 //      frequency/presence (logit -= count * frequency_penalty + (count > 0) * presence_penalty);
@@ -25,6 +27,7 @@
 #include <cstdint>
 #include <random>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "runtime/sampler_stages.hpp"
@@ -43,6 +46,7 @@ struct SamplerParams {
   float frequency_penalty = 0.0f; // 0: off
   float presence_penalty = 0.0f;  // 0: off
   uint64_t seed = 42;             // fixed by default so runs are reproducible
+  std::vector<std::pair<int32_t, float>> logit_bias;  // (token, amount); ids past the logits ignored
 };
 
 class Sampler {

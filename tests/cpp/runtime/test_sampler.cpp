@@ -105,6 +105,21 @@ TEST(Sampler, MinPMeasuredBeforeTemperature) {
   expect_probs(Sampler(p).distribution(ln1234()), {{2, a / (a + b)}, {3, b / (a + b)}});
 }
 
+TEST(Sampler, LogitBiasIsAddedBeforeEverything) {
+  // ln 1..4 with +ln 2 on token 0 and -ln 2 on token 3: weights 2, 2, 3, 2 -> /9.
+  SamplerParams p = plain();
+  p.logit_bias = {{0, std::log(2.0f)}, {3, -std::log(2.0f)}, {7, 5.0f} /* past the logits: ignored */};
+  Sampler s(p);
+  expect_probs(s.distribution(ln1234()), {{0, 2.0 / 9}, {1, 2.0 / 9}, {2, 3.0 / 9}, {3, 2.0 / 9}});
+  // Greedy sees it too: -100 on the argmax hands the choice to the runner-up.
+  SamplerParams g;
+  g.temperature = 0.0f;
+  g.logit_bias = {{3, -100.0f}};
+  EXPECT_EQ(Sampler(g).sample(ln1234()), 2);
+  g.logit_bias = {{1, std::nanf("")}};
+  EXPECT_THROW(Sampler{g}, Error);
+}
+
 TEST(Sampler, PenaltiesWorkedByHand) {
   // history: token 0 twice, token 1 once. repeat 2, frequency 0.5, presence 0.25.
   //   token 0:  2 / 2 = 1      ->  1 - 2*0.5 - 0.25 = -0.25
