@@ -51,6 +51,44 @@ std::optional<bool> boolean(const json& j, const char* key) {
   return v->get<bool>();
 }
 
+// OpenAI's logit_bias: {"token id": bias in [-100, 100], ...}; -100 in effect bans a token.
+std::vector<std::pair<int32_t, float>> logit_bias(const json& j, const Tokenizer& tok) {
+  const json* v = field(j, "logit_bias");
+  if (!v) return {};
+  const char* must = "an object mapping token ids to numbers in [-100, 100]";
+  if (!v->is_object()) bad("logit_bias", must, *v);
+  std::vector<std::pair<int32_t, float>> out;
+  for (const auto& [key, bias] : v->items()) {
+    size_t used = 0;
+    int64_t id = -1;
+    try {
+      id = std::stoll(key, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != key.size() || id < 0 || id >= tok.vocab_size())
+      throw ApiError(400, "'logit_bias' key \"" + key + "\" is not a token id in [0, " +
+                              std::to_string(tok.vocab_size()) + ")", "logit_bias");
+    if (!bias.is_number() || !std::isfinite(bias.get<double>()) || std::fabs(bias.get<double>()) > 100)
+      bad("logit_bias", must, bias);
+    out.emplace_back(int32_t(id), bias.get<float>());
+  }
+  return out;
+}
+
+// Fields whose meaning this server does not implement, refused rather than silently ignored:
+// a client that sends them expects their effect.
+void refuse_unsupported(const json& j) {
+  if (const json* t = field(j, "tools"); t && !(t->is_array() && t->empty()))
+    throw ApiError(400, "'tools' (function calling) is not supported by this server", "tools");
+  if (const json* f = field(j, "response_format")) {
+    const json* type = f->is_object() ? field(*f, "type") : nullptr;
+    if (!type || *type != "text")
+      throw ApiError(400, "'response_format' other than {\"type\": \"text\"} (JSON mode, schemas) is not supported",
+                     "response_format");
+  }
+}
+
 std::vector<std::string> stop_strings(const json& j) {
   const json* v = field(j, "stop");
   if (!v) return {};
@@ -171,6 +209,8 @@ CompletionRequest parse_completion_request(std::string_view body, Endpoint endpo
   sp.frequency_penalty = float(number(j, "frequency_penalty", -2, 2).value_or(0.0));
   if (auto seed = integer(j, "seed", INT64_MIN, INT64_MAX)) sp.seed = uint64_t(*seed);
   else sp.seed = SamplerParams::kRandomSeed;
+  sp.logit_bias = logit_bias(j, tok);
+  refuse_unsupported(j);
   job.stop = stop_strings(j);
   job.ignore_eos = boolean(j, "ignore_eos").value_or(false);
 

@@ -102,6 +102,37 @@ def test_completion_echo_puts_the_prompt_before_the_reply(server, client):
     assert "echo" in str(e.value)
 
 
+def test_logit_bias_steers_greedy_decoding(server, client):
+    prompt = "The colour of the sky is"
+    plain = client.completions.create(model="smollm2", prompt=prompt, max_tokens=6, temperature=0,
+                                      logprobs=0).choices[0]
+    first = plain.logprobs.tokens[0]
+    _, tk = server.request("POST", "/tokenize", {"content": first})
+    assert len(tk["tokens"]) == 1, tk
+    banned = client.completions.create(model="smollm2", prompt=prompt, max_tokens=6, temperature=0,
+                                       logit_bias={str(tk["tokens"][0]): -100}).choices[0].text
+    assert not banned.startswith(first) and banned != plain.text
+    _, sea = server.request("POST", "/tokenize", {"content": " sea"})
+    forced = client.completions.create(model="smollm2", prompt=prompt, max_tokens=4, temperature=0,
+                                       logit_bias={str(sea["tokens"][0]): 100}).choices[0].text
+    assert forced == " sea" * 4
+    for bias, word in (({"49152": 1}, "49152"), ({"x": 1}, "x"), ({"5": 101}, "logit_bias")):
+        with pytest.raises(openai.BadRequestError) as e:
+            client.completions.create(model="smollm2", prompt=prompt, max_tokens=2, logit_bias=bias)
+        assert word in str(e.value)
+
+
+def test_unsupported_fields_are_refused_not_ignored(client):
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    with pytest.raises(openai.BadRequestError) as e:
+        chat(client, "hi", tools=tools)
+    assert "tools" in str(e.value)
+    with pytest.raises(openai.BadRequestError) as e:
+        chat(client, "hi", response_format={"type": "json_object"})
+    assert "response_format" in str(e.value)
+    assert chat(client, "hi", max_tokens=2, response_format={"type": "text"}).choices[0].message.content
+
+
 def test_logprobs_match_numpy_log_softmax_of_the_model_logits(server, client):
     # The prompt as token ids through /v1/completions, so the reference sees exactly those ids.
     _, tk = server.request("POST", "/tokenize", {"content": "The quick brown fox"})
