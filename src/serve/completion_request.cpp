@@ -110,10 +110,13 @@ std::vector<std::string> stop_strings(const json& j) {
 }
 
 // content: a string, or an array of {"type": "text", "text": ...} parts (concatenated).
-std::string message_content(const json& m, size_t i) {
+std::string message_content(const json& m, size_t i, const std::string& role) {
   const std::string name = "messages[" + std::to_string(i) + "].content";
   auto it = m.find("content");
-  if (it == m.end() || it->is_null()) return "";
+  if (it == m.end() || it->is_null()) {  // OpenAI: only an assistant turn may leave it out
+    if (role == "assistant") return "";
+    throw ApiError(400, "'" + name + "' is required for a " + role + " message", name);
+  }
   if (it->is_string()) return it->get<std::string>();
   if (!it->is_array()) bad(name, "a string or an array of text parts", *it);
   std::string text;
@@ -136,7 +139,7 @@ std::vector<int32_t> chat_prompt(const json& j, const Tokenizer& tok, const Chat
     if (!m.is_object()) bad(name, "an object with 'role' and 'content'", m);
     auto role = m.find("role");
     if (role == m.end() || !role->is_string()) throw ApiError(400, "'" + name + ".role' must be a string", name + ".role");
-    msgs.push_back({role->get<std::string>(), message_content(m, i)});
+    msgs.push_back({role->get<std::string>(), message_content(m, i, role->get<std::string>())});
   }
   std::string text;
   try {

@@ -131,6 +131,12 @@ def test_unsupported_fields_are_refused_not_ignored(client):
         chat(client, "hi", response_format={"type": "json_object"})
     assert "response_format" in str(e.value)
     assert chat(client, "hi", max_tokens=2, response_format={"type": "text"}).choices[0].message.content
+    with pytest.raises(openai.BadRequestError) as e:  # a user turn without content
+        client.chat.completions.create(model="smollm2", messages=[{"role": "user"}], max_tokens=2)
+    assert "messages[0].content" in str(e.value)
+    r = client.chat.completions.create(model="smollm2", max_tokens=2, temperature=0, messages=[
+        {"role": "user", "content": "hi"}, {"role": "assistant", "content": None}, {"role": "user", "content": "ok"}])
+    assert r.choices[0].finish_reason in ("stop", "length")  # accepted and answered
 
 
 def test_logprobs_match_numpy_log_softmax_of_the_model_logits(server, client):
