@@ -113,13 +113,28 @@ void Model::attend(int64_t l, const Batch& batch, KVCache& cache) {
     return;
   }
   // Runs of consecutive tokens of one sequence (a prompt's prefill, or one decode token each).
+  runs_.clear();
+  bool all_single = true;
   for (int64_t t0 = 0, t1; t0 < T; t0 = t1) {
     const int32_t sq = batch.seq[size_t(t0)];
     for (t1 = t0 + 1; t1 < T && batch.seq[size_t(t1)] == sq; ++t1) {}
-    const int64_t p0 = batch.pos[size_t(t0)], n_kv = batch.pos[size_t(t1 - 1)] + 1;
-    const KvRows kv = cache.rows(sq, l);
-    attention_causal(s_.q.data() + t0 * C, t1 - t0, p0, kv, NH, NKV, HS, scale, s_.att.data() + t0 * C,
-                     t1 == T ? clock::attention_slot(l, NH, n_kv) : nullptr);
+    const int64_t n_kv = batch.pos[size_t(t1 - 1)] + 1;
+    runs_.push_back({t0, t1, cache.rows(sq, l), t1 == T ? clock::attention_slot(l, NH, n_kv) : nullptr});
+    all_single = all_single && t1 - t0 == 1;
+  }
+  auto run = [&](const AttnRun& r) {
+    attention_causal(s_.q.data() + r.t0 * C, r.t1 - r.t0, batch.pos[size_t(r.t0)], r.kv, NH, NKV, HS, scale,
+                     s_.att.data() + r.t0 * C, r.probs);
+  };
+  // A decode tick of several sequences: one sequence per thread at a time (each alone is too
+  // small to split over the threads at shallow depth, so one thread did them all in turn; the
+  // nested call runs inline and computes the same bits). Prompts keep their own threading.
+  if (all_single && runs_.size() > 1) {
+    thread_pool().parallel_for(int64_t(runs_.size()), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) run(runs_[size_t(r)]);
+    });
+  } else {
+    for (const AttnRun& r : runs_) run(r);
   }
 }
 

@@ -69,6 +69,14 @@ class Model {
     void resize(const ModelConfig& c, int64_t T, int64_t n_kv_max);
   } s_;
   Batch last_rows_;  // the last layer's rows after its key/value writes (keep_read_rows)
+  // attend()'s runs: one sequence's consecutive tokens [t0, t1) of the batch, its cache, and
+  // where the clock wants the batch's last token's attention weights (or null).
+  struct AttnRun {
+    int64_t t0, t1;
+    KvRows kv;
+    float* probs;
+  };
+  std::vector<AttnRun> runs_;
 };
 
 }  // namespace tock
