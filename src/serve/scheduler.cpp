@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/error.hpp"
+#include "core/thread_pool.hpp"
 #include "serve/api_error.hpp"
 
 namespace tock::serve {
@@ -261,15 +262,24 @@ void Scheduler::tick() {
     sl.prompt_done += n;
   }
   const size_t V = size_t(model_.config().n_vocab);
-  for (size_t r = 0; r < rows.size(); ++r) on_logits(rows[r], logits_.data() + r * V);
+  // Each slot samples with its own sampler (its own generator and buffers), so the rows are drawn
+  // in parallel: over the whole vocabulary at temperature > 0 a draw takes ~0.6 ms. Only among
+  // the tokenizer's ids (a model's output may be padded past them).
+  sampled_.resize(rows.size());
+  const auto n_tok = size_t(tok_.vocab_size());
+  thread_pool().parallel_for(int64_t(rows.size()), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      Slot& sl = slots_[size_t(rows[size_t(r)])];
+      sampled_[size_t(r)] = sl.sampler->sample(std::span<const float>(logits_.data() + size_t(r) * V, n_tok));
+    }
+  });
+  for (size_t r = 0; r < rows.size(); ++r) on_logits(rows[r], logits_.data() + r * V, sampled_[r]);
 }
 
-void Scheduler::on_logits(int s, const float* logits) {
+void Scheduler::on_logits(int s, const float* logits, int32_t token) {
   Slot& sl = slots_[size_t(s)];
   const JobRequest& rq = sl.job->request();
-  // Sample only among the tokenizer's ids (a model's output may be padded past them).
   const int32_t V = tok_.vocab_size();
-  const int32_t token = sl.sampler->sample(std::span<const float>(logits, size_t(V)));
   sl.sampler->accept(token);
   const auto now = SteadyClock::now();
   if (sl.timings.predicted_n == 0) {

@@ -79,7 +79,7 @@ class Scheduler {
   void drop_dead_locked();
   void start_in_slot(int s, std::shared_ptr<Job> job);
   void tick();
-  void on_logits(int s, const float* logits);
+  void on_logits(int s, const float* logits, int32_t token);  // token: what slot s's sampler drew
   void end(int s, Finish f, std::string error = "");
   void fail_all(const std::string& error);
 
@@ -91,6 +91,7 @@ class Scheduler {
   std::vector<Slot> slots_;
   Batch batch_;
   std::vector<float> logits_;
+  std::vector<int32_t> sampled_;  // this tick's drawn token per logits row
   uint64_t admissions_ = 0;
 
   mutable std::mutex m_;
