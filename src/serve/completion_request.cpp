@@ -1,5 +1,6 @@
 #include "serve/completion_request.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <optional>
 
@@ -59,19 +60,14 @@ std::vector<std::pair<int32_t, float>> logit_bias(const json& j, const Tokenizer
   if (!v->is_object()) bad("logit_bias", must, *v);
   std::vector<std::pair<int32_t, float>> out;
   for (const auto& [key, bias] : v->items()) {
-    size_t used = 0;
     int64_t id = -1;
-    try {
-      id = std::stoll(key, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != key.size() || id < 0 || id >= tok.vocab_size())
+    const auto [end, err] = std::from_chars(key.data(), key.data() + key.size(), id);
+    if (err != std::errc() || end != key.data() + key.size() || key.empty() || id < 0 || id >= tok.vocab_size())
       throw ApiError(400, "'logit_bias' key \"" + key + "\" is not a token id in [0, " +
                               std::to_string(tok.vocab_size()) + ")", "logit_bias");
-    if (!bias.is_number() || !std::isfinite(bias.get<double>()) || std::fabs(bias.get<double>()) > 100)
-      bad("logit_bias", must, bias);
-    out.emplace_back(int32_t(id), bias.get<float>());
+    const double b = bias.is_number() ? bias.get<double>() : NAN;
+    if (!(std::fabs(b) <= 100)) bad("logit_bias", must, bias);  // NaN fails too
+    out.emplace_back(int32_t(id), float(b));
   }
   return out;
 }
@@ -151,11 +147,16 @@ std::vector<int32_t> chat_prompt(const json& j, const Tokenizer& tok, const Chat
   return tok.encode(text, {.add_special = false, .parse_special = true});
 }
 
-std::vector<int32_t> completion_prompt(const json& j, const Tokenizer& tok) {
+// The completion's prompt field: a string (an array of one string counts as it) or token ids.
+const json& prompt_field(const json& j) {
   const json* v = field(j, "prompt");
   if (!v) throw ApiError(400, "'prompt' is required", "prompt");
+  return v->is_array() && v->size() == 1 && (*v)[0].is_string() ? (*v)[0] : *v;
+}
+
+std::vector<int32_t> completion_prompt(const json& j, const Tokenizer& tok) {
+  const json* v = &prompt_field(j);
   const char* must = "a string, an array of one string, or an array of token ids";
-  if (v->is_array() && v->size() == 1 && (*v)[0].is_string()) v = &(*v)[0];
   if (v->is_string()) return tok.encode(v->get<std::string>(), {.add_special = true, .parse_special = true});
   if (!v->is_array()) bad("prompt", must, *v);
   std::vector<int32_t> ids;
@@ -233,9 +234,8 @@ CompletionRequest parse_completion_request(std::string_view body, Endpoint endpo
   if (endpoint == Endpoint::completion && boolean(j, "echo").value_or(false)) {
     // OpenAI's echo with logprobs also scores the prompt's tokens, which this server does not.
     if (r.logprobs) throw ApiError(400, "'echo' with 'logprobs' (log-probabilities of the prompt) is not supported", "echo");
-    const json& p = *field(j, "prompt");
-    const json& one = p.is_array() && p.size() == 1 && p[0].is_string() ? p[0] : p;
-    r.echo = one.is_string() ? one.get<std::string>() : tok.decode(job.prompt);
+    const json& p = prompt_field(j);
+    r.echo = p.is_string() ? p.get<std::string>() : tok.decode(job.prompt);
   }
   const int64_t n_prompt = int64_t(job.prompt.size());
   if (n_prompt == 0) throw ApiError(400, "the prompt is empty (no tokens)", endpoint == Endpoint::chat ? "messages" : "prompt");
