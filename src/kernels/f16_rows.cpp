@@ -4,14 +4,14 @@
 #include <immintrin.h>
 
 #include "core/cpu_features.hpp"
-#include "core/float16.hpp"
+#include "kernels/quantize.hpp"
 
 namespace tock {
 
 void f32_to_f16_row(const float* x, uint16_t* out, int64_t n) {
   static const bool f16c = active_isa() >= Isa::Avx2;
   if (f16c) return f32_to_f16_row_f16c(x, out, n);
-  for (int64_t i = 0; i < n; ++i) out[i] = f32_to_f16(x[i]);
+  quantize_row_f16(x, out, n);  // the scalar round-to-nearest-even conversion
 }
 
 }  // namespace tock

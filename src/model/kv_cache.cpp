@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "core/error.hpp"
-#include "core/float16.hpp"
 #include "kernels/f16_rows.hpp"
 
 namespace tock {
