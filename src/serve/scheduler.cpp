@@ -88,18 +88,23 @@ void Scheduler::start() {
 std::shared_ptr<Job> Scheduler::submit(JobRequest request, int client_fd) {
   auto job = std::make_shared<Job>(std::move(request));
   job->set_client_socket(client_fd);
+  submit_many({job});
+  return job;
+}
+
+void Scheduler::submit_many(const std::vector<std::shared_ptr<Job>>& jobs) {
   {
     std::lock_guard lock(m_);
     drop_dead_locked();
     const int64_t free_slots = int64_t(slots_.size()) - active_;
-    if (int64_t(queue_.size()) >= free_slots + opt_.queue)
+    if (int64_t(queue_.size() + jobs.size()) > free_slots + opt_.queue)
       throw ApiError(503, "server busy: " + std::to_string(queue_.size()) + " requests queued, " +
-                              std::to_string(active_) + " of " + std::to_string(slots_.size()) +
-                              " slots busy; retry later", "", "overloaded");
-    queue_.push_back(job);
+                              std::to_string(active_) + " of " + std::to_string(slots_.size()) + " slots busy" +
+                              (jobs.size() > 1 ? " (this request needs " + std::to_string(jobs.size()) + ")" : "") +
+                              "; retry later", "", "overloaded");
+    queue_.insert(queue_.end(), jobs.begin(), jobs.end());
   }
   cv_.notify_all();
-  return job;
 }
 
 int64_t Scheduler::queued() const { std::lock_guard lock(m_); return int64_t(queue_.size()); }

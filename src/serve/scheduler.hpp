@@ -55,6 +55,9 @@ class Scheduler {
   // Queues a request; throws ApiError 503 when the queue is full. client_fd: the client's socket
   // (Job::set_client_socket), -1 if unknown.
   std::shared_ptr<Job> submit(JobRequest request, int client_fd = -1);
+  // Queues one request's jobs (its choices, made and set up by the caller) together, adjacent in
+  // the queue: all of them, or none with ApiError 503 when the free slots and queue lack room.
+  void submit_many(const std::vector<std::shared_ptr<Job>>& jobs);
 
   int64_t queued() const;
   int64_t active() const;
