@@ -16,6 +16,24 @@ const char* finish_name(Finish f) {
   return "?";
 }
 
+uint64_t JobSignal::count() const {
+  std::lock_guard lock(m_);
+  return count_;
+}
+
+void JobSignal::wait_past(uint64_t seen, std::chrono::milliseconds wait) {
+  std::unique_lock lock(m_);
+  cv_.wait_for(lock, wait, [&] { return count_ != seen; });
+}
+
+void JobSignal::bump() {
+  {
+    std::lock_guard lock(m_);
+    ++count_;
+  }
+  cv_.notify_all();
+}
+
 Job::Job(JobRequest request) : request_(std::move(request)), submitted_(SteadyClock::now()) {}
 
 bool Job::client_gone() const { return client_fd_ >= 0 && !cancelled() && peer_closed(client_fd_); }
@@ -40,6 +58,7 @@ void Job::push(std::string_view text, TokenLogprob* lp) {
     if (lp) pending_.logprobs.push_back(std::move(*lp));
   }
   cv_.notify_all();
+  if (signal_) signal_->bump();
 }
 
 void Job::finish(Finish f, const JobTimings& t, std::string error) {
@@ -51,6 +70,7 @@ void Job::finish(Finish f, const JobTimings& t, std::string error) {
     pending_.error = std::move(error);
   }
   cv_.notify_all();
+  if (signal_) signal_->bump();
 }
 
 }  // namespace tock::serve

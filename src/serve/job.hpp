@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -50,6 +51,21 @@ struct JobTimings {
   double total_ms = 0;           // submission -> end
 };
 
+// Wakes the one thread that waits for several jobs (a request's choices): each push or finish of
+// a job that holds this signal bumps a count. The waiter reads count(), takes from every job, and
+// only when none had news waits for the count to move past what it read (no update is missed).
+class JobSignal {
+ public:
+  uint64_t count() const;
+  void wait_past(uint64_t seen, std::chrono::milliseconds wait);
+  void bump();
+
+ private:
+  mutable std::mutex m_;
+  std::condition_variable cv_;
+  uint64_t count_ = 0;
+};
+
 class Job {
  public:
   explicit Job(JobRequest request);
@@ -72,6 +88,8 @@ class Job {
   // the job is neither cancelled nor done: the library closes the socket only after either.
   void set_client_socket(int fd) { client_fd_ = fd; }
   bool client_gone() const;
+  // Also wake this signal on every update (set before submission).
+  void set_signal(std::shared_ptr<JobSignal> signal) { signal_ = std::move(signal); }
 
   const JobRequest& request() const { return request_; }
   SteadyClock::time_point submitted() const { return submitted_; }
@@ -85,6 +103,7 @@ class Job {
   SteadyClock::time_point submitted_;
   std::atomic<bool> cancelled_{false};
   int client_fd_ = -1;
+  std::shared_ptr<JobSignal> signal_;
   std::mutex m_;
   std::condition_variable cv_;
   Update pending_;
