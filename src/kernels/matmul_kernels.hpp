@@ -36,6 +36,13 @@ using SmallTFn = void (*)(int64_t K, const uint8_t* w, size_t w_row_bytes, int64
                           const void* x, int64_t T, float* y, int64_t N);
 SmallTFn small_t_kernel_avx2(DType t);  // nullptr for types it lacks (matmul_small_avx2.cpp)
 
+// The same from weights in the rows8 layout (packed_rows8.hpp; matmul_packed_avx2.cpp), for any
+// T ≥ 1: rows [n0, n1) of y (T, N), x as T rows of K/32 BlockQ16_32; every output has the bits
+// the small-T kernel and the AVX2 GEMM give it from the stored rows.
+using PackedFn = void (*)(int64_t K, const uint8_t* packed, int64_t n0, int64_t n1, const void* x, int64_t T,
+                          float* y, int64_t N);
+PackedFn packed_kernel_avx2(DType t);  // nullptr for types without the layout
+
 RowKernel row_kernel_scalar(DType t);  // integer semantics every SIMD kernel must match
 RowKernel row_kernel_avx2(DType t);    // falls back to scalar for types it lacks
 RowKernel row_kernel_avx512(DType t);  // falls back to avx2 for types it lacks

@@ -1,0 +1,236 @@
+// AVX2 matmul from the rows8 layout (packed_rows8.hpp: Q4_0, Q4_1, Q8_0 weights repacked at load
+// in groups of 8 interleaved rows), for any T: decode of one or a few sequences (serving's batch).
+// Each code unit loads as the GEMM's Pairs16 vector (32-bit lane r = row r's int16 code pair j)
+// with one vpmovzxbw / vpmovsxbw and at most one vpand or vpsrlw, so the kernel is the AVX2
+// GEMM's micro-kernel (gemm_avx2.cpp: 16 rows = 2 groups, up to 6 activation rows, each
+// broadcast activation pair feeding two vpmaddwd) with the panel decode folded into its loads:
+// no L1 panel, no transposes, no horizontal adds (what matmul_small_avx2.cpp spends most of its
+// time on at T = 2..8), and at T = 1 one sequential stream per group.
+// Bits: per block, a = fma(d·x_d, float(Σ), a), then a = fma(m, x_d·float(isum), a) (formats with
+// a min), from a = 0: the f32 operations of the small-T kernel and the GEMM in their order, and
+// the same integer Σ (Q4_0: Σq·x − 8·isum = Σ(q − 8)·x, exact in i32), so every output has the
+// bits it has on the unpacked path, whatever T, the row range or the thread split.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "core/block_formats.hpp"
+#include "kernels/matmul_kernels.hpp"
+#include "kernels/packed_rows8.hpp"
+#include "kernels/quantize_activations.hpp"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+
+namespace tock {
+namespace {
+
+constexpr int R = kRows8;
+constexpr int kTile = 6;  // 12 sums + 2 weight vectors + 2 scratch = 16 ymm registers (G = 2)
+
+alignas(32) constexpr uint16_t kLowNibble[16] = {0xF, 0xF, 0xF, 0xF, 0xF, 0xF, 0xF, 0xF,
+                                                 0xF, 0xF, 0xF, 0xF, 0xF, 0xF, 0xF, 0xF};
+
+// Group-block layouts (packed_rows8.hpp): bytes, where the code units start, the fields.
+struct Q4_1P {
+  static constexpr size_t kBlock = 160, kUnits = 32;
+  static constexpr bool kMin = true, kQ8 = false, kOffset8 = false;
+};
+struct Q4_0P {
+  static constexpr size_t kBlock = 144, kUnits = 16;
+  static constexpr bool kMin = false, kQ8 = false, kOffset8 = true;  // codes q, the sum takes 8·isum off
+};
+struct Q8_0P {
+  static constexpr size_t kBlock = 272, kUnits = 16;
+  static constexpr bool kMin = false, kQ8 = true, kOffset8 = false;
+};
+
+// Code pair j (0..15) of a group-block's 8 rows, lane r = row r. In asm so that the nibble mask
+// stays a memory operand: as an intrinsic g++ keeps it in a register the 6-row tile lacks.
+template <typename F>
+inline __m256i pair(const uint8_t* units, int j) {
+  __m256i v;
+  if constexpr (F::kQ8) {
+    asm("vpmovsxbw %[src], %[v]" : [v] "=x"(v) : [src] "m"(*reinterpret_cast<const __m128i*>(units + 16 * j)));
+  } else if (j < 8) {  // low nibbles: elements 2j, 2j+1
+    asm("vpmovzxbw %[src], %[v]\n\t"
+        "vpand %[mask], %[v], %[v]"
+        : [v] "=x"(v)
+        : [src] "m"(*reinterpret_cast<const __m128i*>(units + 16 * j)),
+          [mask] "m"(*reinterpret_cast<const __m256i*>(kLowNibble)));
+  } else {  // high nibbles: elements 16+2(j-8), 17+2(j-8)
+    asm("vpmovzxbw %[src], %[v]\n\t"
+        "vpsrlw $4, %[v], %[v]"
+        : [v] "=x"(v)
+        : [src] "m"(*reinterpret_cast<const __m128i*>(units + 16 * (j - 8))));
+  }
+  return v;
+}
+
+// s += w·a (vpmaddwd, i32 lanes), a = the activation pair at q broadcast; the _first forms start
+// the sums. In asm as in gemm_avx2.cpp: g++ 12 spills a 6-row tile's 12 sums otherwise.
+inline void madd2(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const int16_t* q) {
+  asm("vpbroadcastd %[q], %%ymm14\n\t"
+      "vpmaddwd %%ymm14, %[w0], %%ymm15\n\t"
+      "vpaddd %%ymm15, %[s0], %[s0]\n\t"
+      "vpmaddwd %%ymm14, %[w1], %%ymm14\n\t"
+      "vpaddd %%ymm14, %[s1], %[s1]"
+      : [s0] "+x"(s0), [s1] "+x"(s1)
+      : [w0] "x"(w0), [w1] "x"(w1), [q] "m"(*reinterpret_cast<const int32_t*>(q))
+      : "xmm14", "xmm15");
+}
+inline void madd2_first(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const int16_t* q) {
+  asm("vpbroadcastd %[q], %%ymm14\n\t"
+      "vpmaddwd %%ymm14, %[w0], %[s0]\n\t"
+      "vpmaddwd %%ymm14, %[w1], %[s1]"
+      : [s0] "=&x"(s0), [s1] "=x"(s1)
+      : [w0] "x"(w0), [w1] "x"(w1), [q] "m"(*reinterpret_cast<const int32_t*>(q))
+      : "xmm14");
+}
+inline void madd1(__m256i& s, __m256i w, const int16_t* q) {
+  asm("vpbroadcastd %[q], %%ymm14\n\t"
+      "vpmaddwd %%ymm14, %[w], %%ymm14\n\t"
+      "vpaddd %%ymm14, %[s], %[s]"
+      : [s] "+x"(s)
+      : [w] "x"(w), [q] "m"(*reinterpret_cast<const int32_t*>(q))
+      : "xmm14");
+}
+inline void madd1_first(__m256i& s, __m256i w, const int16_t* q) {
+  asm("vpbroadcastd %[q], %%ymm14\n\t"
+      "vpmaddwd %%ymm14, %[w], %[s]"
+      : [s] "=x"(s)
+      : [w] "x"(w), [q] "m"(*reinterpret_cast<const int32_t*>(q))
+      : "xmm14");
+}
+
+// Lanes [lo, hi) of the G groups' 8·G lanes (v[g] lane r = row 8g + r) to y (y[0] = lane 0).
+template <int G>
+inline void store_lanes(const __m256 v[G], float* y, int lo, int hi) {
+  if (lo == 0 && hi == G * R) {
+    for (int g = 0; g < G; ++g) _mm256_storeu_ps(y + g * R, v[g]);
+    return;
+  }
+  alignas(32) float tmp[G * R];
+  for (int g = 0; g < G; ++g) _mm256_store_ps(tmp + g * R, v[g]);
+  std::memcpy(y + lo, tmp + lo, size_t(hi - lo) * sizeof(float));
+}
+
+// G groups (the first at w, the next group_bytes on) times NT activation rows x[t]:
+// rows t of y (ldy apart), lanes [lo, hi).
+template <typename F, int G, int NT>
+void tile(int64_t nb, const uint8_t* w, size_t group_bytes, const BlockQ16_32* const* x, float* y, int64_t ldy,
+          int lo, int hi) {
+  __m256 acc[NT][G];
+  for (int t = 0; t < NT; ++t)
+    for (int g = 0; g < G; ++g) acc[t][g] = _mm256_setzero_ps();
+  const BlockQ16_32* xt[NT];
+  for (int t = 0; t < NT; ++t) xt[t] = x[t];
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk[G];
+    for (int g = 0; g < G; ++g) blk[g] = w + size_t(g) * group_bytes + size_t(b) * F::kBlock;
+    __m256i s[NT][G];
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) {
+      __m256i wv[G];
+      for (int g = 0; g < G; ++g) wv[g] = pair<F>(blk[g] + F::kUnits, j);
+      for (int t = 0; t < NT; ++t) {
+        const int16_t* q = xt[t][b].qs + 2 * j;
+        if constexpr (G == 2) {
+          if (j == 0)
+            madd2_first(s[t][0], s[t][1], wv[0], wv[1], q);
+          else
+            madd2(s[t][0], s[t][1], wv[0], wv[1], q);
+        } else {
+          if (j == 0)
+            madd1_first(s[t][0], wv[0], q);
+          else
+            madd1(s[t][0], wv[0], q);
+        }
+      }
+    }
+    // As in gemm_avx2.cpp: keeps g++ from a second stack copy of the f32 sums.
+    asm("" ::: "memory");
+    __m256 d[G], m[G];
+    for (int g = 0; g < G; ++g) {
+      d[g] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[g])));
+      if constexpr (F::kMin) m[g] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[g] + 16)));
+    }
+    for (int t = 0; t < NT; ++t) {
+      const __m256 xd = _mm256_broadcast_ss(&xt[t][b].d);
+      for (int g = 0; g < G; ++g) {
+        __m256i sg = s[t][g];
+        if constexpr (F::kOffset8) sg = _mm256_sub_epi32(sg, _mm256_set1_epi32(8 * xt[t][b].isum));
+        __m256 a = _mm256_fmadd_ps(_mm256_mul_ps(d[g], xd), _mm256_cvtepi32_ps(sg), acc[t][g]);
+        if constexpr (F::kMin) {
+          const __m256 xs = _mm256_mul_ps(xd, _mm256_cvtepi32_ps(_mm256_set1_epi32(xt[t][b].isum)));
+          a = _mm256_fmadd_ps(m[g], xs, a);
+        }
+        acc[t][g] = a;
+      }
+    }
+  }
+  for (int t = 0; t < NT; ++t) store_lanes<G>(acc[t], y + t * ldy, lo, hi);
+}
+
+template <typename F, int G>
+void tile_nt(int nt, int64_t nb, const uint8_t* w, size_t group_bytes, const BlockQ16_32* const* x, float* y,
+             int64_t ldy, int lo, int hi) {
+  switch (nt) {
+    case 1: tile<F, G, 1>(nb, w, group_bytes, x, y, ldy, lo, hi); break;
+    case 2: tile<F, G, 2>(nb, w, group_bytes, x, y, ldy, lo, hi); break;
+    case 3: tile<F, G, 3>(nb, w, group_bytes, x, y, ldy, lo, hi); break;
+    case 4: tile<F, G, 4>(nb, w, group_bytes, x, y, ldy, lo, hi); break;
+    case 5: tile<F, G, 5>(nb, w, group_bytes, x, y, ldy, lo, hi); break;
+    default: tile<F, G, 6>(nb, w, group_bytes, x, y, ldy, lo, hi); break;
+  }
+}
+
+// Activation rows for the next tile, `left` to go: whole tiles, except that a last tile of 1 or
+// 2 rows shares out with the one before it (fewer sums per weight vector run slower per row).
+int tile_rows(int64_t left) {
+  if (left <= kTile || left >= 2 * kTile || left - kTile >= kTile / 2) return int(left < kTile ? left : kTile);
+  return int((left + 1) / 2);
+}
+
+template <typename F>
+void packed_rows(int64_t K, const uint8_t* packed, int64_t n0, int64_t n1, const void* xv, int64_t T, float* y,
+                 int64_t N) {
+  const int64_t nb = K / 32;
+  const size_t group_bytes = size_t(nb) * F::kBlock;
+  const auto* x = static_cast<const BlockQ16_32*>(xv);
+  for (int64_t g = n0 / R; g * R < n1;) {
+    const int G = (g + 1) * R < n1 ? 2 : 1;
+    const int64_t base = g * R;
+    const int lo = int(n0 > base ? n0 - base : 0), hi = int(n1 - base < G * R ? n1 - base : G * R);
+    const uint8_t* w = packed + size_t(g) * group_bytes;
+    const BlockQ16_32* xt[kTile];
+    for (int64_t t0 = 0, nt = 0; t0 < T; t0 += nt) {
+      nt = tile_rows(T - t0);
+      for (int64_t i = 0; i < nt; ++i) xt[i] = x + (t0 + i) * nb;
+      if (G == 2)
+        tile_nt<F, 2>(int(nt), nb, w, group_bytes, xt, y + t0 * N + base, N, lo, hi);
+      else
+        tile_nt<F, 1>(int(nt), nb, w, group_bytes, xt, y + t0 * N + base, N, lo, hi);
+    }
+    g += G;
+  }
+}
+
+}  // namespace
+}  // namespace tock
+
+#pragma GCC pop_options
+
+namespace tock {
+
+PackedFn packed_kernel_avx2(DType t) {
+  switch (t) {
+    case DType::Q8_0: return packed_rows<Q8_0P>;
+    case DType::Q4_0: return packed_rows<Q4_0P>;
+    case DType::Q4_1: return packed_rows<Q4_1P>;
+    default: return nullptr;
+  }
+}
+
+}  // namespace tock
