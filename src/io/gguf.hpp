@@ -97,6 +97,9 @@ class GgufFile {
   size_t file_size() const { return size_; }
   uint64_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }
+  // True when the bytes are the file's read-only private mapping (open()), whose pages the kernel
+  // may drop (madvise) and read again from the file; false for parse()'s caller-owned image.
+  bool mapped() const { return mapping_ != nullptr; }
 
   // Metadata in file order.
   const std::vector<std::pair<std::string, GgufValue>>& metadata() const { return kv_; }
