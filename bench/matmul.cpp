@@ -2,9 +2,12 @@
 // and T (1 = decode matvec, 128/512 = prefill). Prints median ms, GFLOP/s (2·T·K·N per call)
 // and weight GB/s (weight bytes per call / time), plus the thread pool's per-call overhead.
 //   bench_matmul [--types Q4_1,Q8_0,...] [--T 1,128,512] [--threads 1,2] [--isa scalar|avx2|avx512]
-//                [--shapes 576x576,576x1536,...] [--min-ms 200] [--gemm 1]
+//                [--shapes 576x576,576x1536,...] [--min-ms 200] [--gemm 1] [--packed 0,1,0,1]
 // --gemm 1 sends every T (also below matmul's kGemmMinRows) through the GEMM entry (gemm.hpp)
 // where it takes the type: to see where the GEMM starts to beat the row kernels.
+// --packed: per listed value, a run on the stored rows (0) or on their rows8 form (1: what the
+// model binds at the AVX2 level for Q4_0/Q4_1/Q8_0, packed_rows8.hpp), in that order: list
+// 0,1,0,1 to alternate the two in one process.
 // "cpu ms" is process CPU time per call (mean over the timed calls; spin-waiting workers count),
 // the fairer figure on a shared machine. A call's time includes quantizing x to 16-bit blocks
 // (quantize_activations.hpp) for quantized weights, as in the model. Machines are noisy: alternate two binaries and compare medians.
@@ -25,6 +28,7 @@
 #include "core/thread_pool.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/matmul.hpp"
+#include "kernels/packed_rows8.hpp"
 
 namespace {
 
@@ -103,7 +107,7 @@ double median_seconds(F&& fn, double min_ms) {
 
 int main(int argc, char** argv) try {
   std::vector<std::string> types = {"Q4_1", "Q8_0", "Q4_0", "Q5_0", "F16", "BF16", "F32", "Q4_K", "Q6_K"};
-  std::vector<std::string> Ts = {"1", "128", "512"}, threads = {"1", "2"};
+  std::vector<std::string> Ts = {"1", "128", "512"}, threads = {"1", "2"}, packed = {"0"};
   std::vector<std::string> shapes = {"576x576", "576x1536", "1536x576", "576x49152"};
   tock::Isa isa = tock::active_isa();
   double min_ms = 200;
@@ -117,6 +121,7 @@ int main(int argc, char** argv) try {
     else if (flag == "--isa") isa = tock::parse_isa(value);
     else if (flag == "--min-ms") min_ms = std::stod(value);
     else if (flag == "--gemm") force_gemm = value == "1";
+    else if (flag == "--packed") packed = split(value);
     else tock::fail("unknown flag ", flag);
   }
   std::printf("isa %s (detected %s), hardware threads %u\n", std::string(tock::isa_name(isa)).c_str(),
@@ -128,8 +133,8 @@ int main(int argc, char** argv) try {
     std::printf("parallel_for overhead, %s threads: %.2f us/call\n", th.c_str(), s * 1e6);
   }
 
-  std::printf("%-6s %-10s %5s %3s %10s %10s %10s %10s %12s %10s\n", "type", "KxN", "T", "thr", "ms", "GFLOP/s",
-              "W GB/s", "cpu ms", "GFLOP/cpu-s", "best ms");
+  std::printf("%-6s %-10s %5s %3s %3s %10s %10s %10s %10s %12s %10s\n", "type", "KxN", "T", "thr", "pk", "ms",
+              "GFLOP/s", "W GB/s", "cpu ms", "GFLOP/cpu-s", "best ms");
   std::mt19937 rng(7);
   for (const auto& type_name : types) {
     const tock::DType type = parse_type(type_name);
@@ -138,19 +143,27 @@ int main(int argc, char** argv) try {
       const int64_t N = std::stoll(shape.substr(shape.find('x') + 1));
       if (K % tock::dtype_info(type).block_size != 0) continue;
       const auto w = random_weights(type, K, N, rng);
-      const tock::TensorView W{std::string("w"), type, 2, {K, N, 1, 1}, w.data(), w.size()};
+      const tock::TensorView plain{std::string("w"), type, 2, {K, N, 1, 1}, w.data(), w.size()};
+      std::vector<uint8_t> rows8;
+      if (tock::rows8_type(type)) {
+        rows8.resize(tock::rows8_bytes(type, K, N));
+        tock::pack_rows8(type, w.data(), K, N, 0, (N + tock::kRows8 - 1) / tock::kRows8, rows8.data());
+      }
       for (const auto& Tstr : Ts) {
         const int64_t T = std::stoll(Tstr);
         std::vector<float> x(size_t(T * K)), y(size_t(T * N));
         for (auto& v : x) v = float(int(rng() % 2001) - 1000) * 1e-3f;
-        for (const auto& th : threads) {
+        for (const auto& th : threads) for (const auto& pk : packed) {
+          if (pk == "1" && rows8.empty()) continue;
+          tock::TensorView W = plain;
+          if (pk == "1") W.packed = rows8.data();
           tock::set_thread_count(std::stoi(th));
           const double s = median_seconds([&] {
             if (!(force_gemm && tock::gemm(isa, W, x.data(), y.data(), T)))
               tock::matmul_isa(isa, W, x.data(), y.data(), T);
           }, min_ms);
-          std::printf("%-6s %-10s %5lld %3s %10.4f %10.1f %10.1f %10.4f %12.1f %10.4f\n", type_name.c_str(),
-                      shape.c_str(), (long long)T, th.c_str(), s * 1e3, 2.0 * double(T * K * N) / s * 1e-9,
+          std::printf("%-6s %-10s %5lld %3s %3s %10.4f %10.1f %10.1f %10.4f %12.1f %10.4f\n", type_name.c_str(),
+                      shape.c_str(), (long long)T, th.c_str(), pk.c_str(), s * 1e3, 2.0 * double(T * K * N) / s * 1e-9,
                       double(w.size()) / s * 1e-9, g_cpu_per_call * 1e3,
                       2.0 * double(T * K * N) / g_cpu_per_call * 1e-9, g_best * 1e3);
           std::fflush(stdout);

@@ -18,6 +18,9 @@ struct TensorView {
   std::array<int64_t, 4> ne{1, 1, 1, 1};
   const void* data = nullptr;
   size_t nbytes = 0;
+  // The same matrix repacked for the AVX2 matmul (kernels/packed_rows8.hpp), or nullptr. Owned by
+  // whoever packed it (ModelWeights); data stays valid and the other ISA levels read that.
+  const void* packed = nullptr;
 
   int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   int64_t n_rows() const { return ne[1] * ne[2] * ne[3]; }

@@ -31,6 +31,7 @@ bool has_min(DType t) {
 struct QMat {
   DType type = DType::F32;
   const uint8_t* w = nullptr;
+  const uint8_t* packed = nullptr;  // W's rows8 form (TensorView::packed), or nullptr
   size_t row_bytes = 0;
   int64_t N = 0;
   GemmQFn fn = nullptr;
@@ -55,7 +56,8 @@ struct PanelRef {
 
 QMat q_mat(const GemmKernel& k, const TensorView& W, float* y) {
   const GemmQFn fn = has_min(W.type) ? k.q_min : k.q;
-  return {W.type, static_cast<const uint8_t*>(W.data), W.row_bytes(), W.ne[1], fn, y};
+  return {W.type, static_cast<const uint8_t*>(W.data), static_cast<const uint8_t*>(W.packed), W.row_bytes(),
+          W.ne[1], fn, y};
 }
 
 // Quantizes x (on the pool) for the call's matrices, all of K columns.
@@ -104,6 +106,9 @@ void run_chunk(const QCall& c, const PanelRef* refs, int n) {
     int16_t* codes = buf.codes.data() + size_t(i) * c.panel_codes;
     float* d = buf.d.data() + size_t(i) * c.panel_scales;
     float* m = buf.m.data() + size_t(i) * c.panel_scales;
+    // From the rows8 form where W has one (a plain widening, and the stored rows stay untouched,
+    // so their pages can be released), else from the stored rows.
+    if (c.avx2_pack && q.packed && pack_q_panel16_rows8_avx2(q.type, q.packed, c.K, q.N, n0, codes, d, m)) continue;
     const uint8_t* wp = q.w + size_t(n0) * q.row_bytes;
     if (!(c.avx2_pack && pack_q_panel16_avx2(q.type, wp, q.row_bytes, rows[i], c.K, codes, d, m)))
       pack_q_panel(q.type, wp, q.row_bytes, rows[i], R, c.K, CodeLayout::Pairs16, codes, d, m);

@@ -37,4 +37,11 @@ void pack_q_panel(DType t, const uint8_t* w, size_t row_bytes, int rows, int R, 
 bool pack_q_panel16_avx2(DType t, const uint8_t* w, size_t row_bytes, int rows, int64_t K, int16_t* codes,
                          float* d, float* m);
 
+// AVX2 only (gemm_panel_packed_avx2.cpp): the same panel (rows n0..n0+15, n0 a multiple of 16)
+// from the matrix's rows8 form (packed_rows8.hpp; N rows in all), for Q4_0, Q4_1 and Q8_0; the
+// same codes and scales for the rows of the matrix (pad rows: zero scales). Returns false
+// (having done nothing) for other types.
+bool pack_q_panel16_rows8_avx2(DType t, const uint8_t* packed, int64_t K, int64_t N, int64_t n0, int16_t* codes,
+                               float* d, float* m);
+
 }  // namespace tock

@@ -58,6 +58,7 @@ const uint8_t* prepare_activations(ActFormat f, const float* x, int64_t T, int64
 struct RowJob {
   RowKernel kernel;
   SmallTFn small = nullptr;  // the small-T kernel, where this ISA level has one for the type
+  PackedFn packed = nullptr;  // the rows8 kernel, where W has its packed form (AVX2 only)
   const TensorView* W = nullptr;
   float* y = nullptr;
   int64_t K = 0, N = 0;
@@ -72,12 +73,16 @@ RowJob row_job(Isa isa, const TensorView& W, float* y, int64_t T) {
   if (!kernel.dot) fail("matmul: weight '", W.name, "' has unsupported type ", dtype_name(W.type));
   // AVX-512's row kernels stay as they are (not measurable here); AVX2 has small-T kernels.
   const SmallTFn small = isa == Isa::Avx2 ? small_t_kernel_avx2(W.type) : nullptr;
-  return {kernel, small, &W, y, s.K, s.N};
+  const PackedFn packed = isa == Isa::Avx2 && W.packed ? packed_kernel_avx2(W.type) : nullptr;
+  return {kernel, small, packed, &W, y, s.K, s.N};
 }
 
 // Rows n0..n1 of y (T, N) = act (T rows of act_row bytes) · Wᵀ: weight rows in chunks of
 // kRowChunk, each meeting every tile of kMaxRows activation rows of a kRowBlock block.
 void rows_range(const RowJob& j, const uint8_t* act, size_t act_row, int64_t T, int64_t n0, int64_t n1) {
+  // The rows8 layout: the small-T kernel's bits (and the GEMM's), at any T, from one stream per
+  // 8 rows and with no panel to build.
+  if (j.packed) return j.packed(j.K, static_cast<const uint8_t*>(j.W->packed), n0, n1, act, T, j.y, j.N);
   const size_t w_row = j.W->row_bytes();
   const auto* w = static_cast<const uint8_t*>(j.W->data);
   // The small-T kernel from T = 1 on: as fast as the row kernels there (Q4_1 576x768, 1 thread:

@@ -13,6 +13,7 @@
 
 #include "core/cpu_features.hpp"
 #include "core/error.hpp"
+#include "kernels/gemm_panel.hpp"
 #include "kernels/matmul.hpp"
 #include "kernels/matmul_kernels.hpp"
 #include "kernels/packed_rows8.hpp"
@@ -136,6 +137,83 @@ TEST(MatmulPackedAvx2, RowRangesInsideGroupsWriteOnlyTheirRows) {
       }
     }
   }
+}
+
+// The GEMM's 16-row panels built from the rows8 form: the codes and scales pack_q_panel (the
+// reference decoder) gives from the stored rows, for every row of the matrix.
+TEST(MatmulPackedAvx2, GemmPanelsFromRows8MatchTheReferenceDecoder) {
+  if (!has_avx2()) GTEST_SKIP() << "no AVX2 here";
+  std::mt19937 rng(41);
+  const int64_t K = 96, nb = K / 32, R = 16;
+  for (DType type : kTypes) {
+    for (int64_t N : {16, 21, 40}) {
+      const auto w = random_weights(type, K, N, rng);
+      const auto p = packed_of(type, K, N, w);
+      for (int64_t n0 = 0; n0 < N; n0 += R) {
+        SCOPED_TRACE(::testing::Message() << dtype_name(type) << " N=" << N << " panel at " << n0);
+        const int rows = int(std::min<int64_t>(R, N - n0));
+        std::vector<int16_t> c(size_t(nb * 32 * R)), c_ref(c.size());
+        std::vector<float> d(size_t(nb * R)), m(d.size()), d_ref(d.size()), m_ref(d.size());
+        ASSERT_TRUE(pack_q_panel16_rows8_avx2(type, p.data(), K, N, n0, c.data(), d.data(), m.data()));
+        pack_q_panel(type, w.data() + size_t(n0) * row_bytes(type, K), row_bytes(type, K), rows, int(R), K,
+                     CodeLayout::Pairs16, c_ref.data(), d_ref.data(), m_ref.data());
+        for (int64_t b = 0; b < nb; ++b)
+          for (int r = 0; r < rows; ++r) {
+            ASSERT_EQ(d[size_t(b * R + r)], d_ref[size_t(b * R + r)]) << "d, block " << b << " row " << r;
+            ASSERT_EQ(m[size_t(b * R + r)], m_ref[size_t(b * R + r)]) << "m, block " << b << " row " << r;
+            for (int e = 0; e < 32; ++e) {  // element e = pair e/2, half e%2: [b][pair][row][2]
+              const size_t at = size_t(b * 32 * R + (e / 2) * 2 * R + 2 * r + e % 2);
+              ASSERT_EQ(c[at], c_ref[at]) << "block " << b << " row " << r << " element " << e;
+            }
+          }
+      }
+    }
+  }
+}
+
+// Through the matmul entry points: a view with `packed` gives the bytes the same view without it
+// gives at the active level (AVX2 here: the packed kernel below the GEMM's rows, GEMM panels from rows8 from
+// there on), for one matrix, for matmul_many and for matmul_pair_then, on 1 and 2 threads.
+TEST(MatmulPackedAvx2, EntryPointsGiveTheUnpackedBits) {
+  if (!has_avx2()) GTEST_SKIP() << "no AVX2 here";
+  const int before_threads = thread_count();
+  std::mt19937 rng(53);
+  const int64_t K = 576;
+  for (DType type : kTypes) {
+    const int64_t Ns[3] = {72, 200, 200};
+    std::vector<uint8_t> w[3], p[3];
+    TensorView plain[3], packed[3];
+    for (int i = 0; i < 3; ++i) {
+      w[i] = random_weights(type, K, Ns[i], rng);
+      p[i] = packed_of(type, K, Ns[i], w[i]);
+      plain[i] = view(type, K, Ns[i], w[i]);
+      packed[i] = plain[i];
+      packed[i].packed = p[i].data();
+    }
+    for (int threads : {1, 2}) {
+      set_thread_count(threads);
+      for (int64_t T : {1, 3, 8, 16, 33}) {
+        SCOPED_TRACE(::testing::Message() << dtype_name(type) << " T=" << T << " threads=" << threads);
+        const auto x = random_x(T * K, rng);
+        auto run = [&](const TensorView* W) {
+          std::vector<std::vector<float>> y(5);
+          for (int i = 0; i < 3; ++i) y[size_t(i)].assign(size_t(T * Ns[i]), NAN);
+          y[3].assign(size_t(T * Ns[1]), NAN);
+          y[4].assign(size_t(T * Ns[1]), NAN);
+          matmul(W[0], x.data(), y[0].data(), T);
+          const MatmulOut outs[2] = {{&W[1], y[1].data()}, {&W[2], y[2].data()}};
+          matmul_many(outs, 2, x.data(), T);
+          matmul_pair_then(W[1], W[2], x.data(), y[3].data(), y[4].data(), T, [](void*, int64_t, int64_t, int64_t) {},
+                           nullptr);
+          return y;
+        };
+        const auto a = run(plain), b = run(packed);
+        for (size_t i = 0; i < a.size(); ++i)
+          ASSERT_EQ(0, std::memcmp(a[i].data(), b[i].data(), a[i].size() * sizeof(float))) << "output " << i;
+      }
+    }
+  }
+  set_thread_count(before_threads);
 }
 
 }  // namespace
