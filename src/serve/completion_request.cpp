@@ -1,5 +1,6 @@
 #include "serve/completion_request.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -147,31 +148,45 @@ std::vector<int32_t> chat_prompt(const json& j, const Tokenizer& tok, const Chat
   return tok.encode(text, {.add_special = false, .parse_special = true});
 }
 
-// The completion's prompt field: a string (an array of one string counts as it) or token ids.
-const json& prompt_field(const json& j) {
+// The completion's prompt field as a list of prompts, each a string or an array of token ids: a
+// string, an array of token ids (one prompt), or an array of strings or of token-id arrays.
+std::vector<const json*> completion_prompts(const json& j) {
   const json* v = field(j, "prompt");
   if (!v) throw ApiError(400, "'prompt' is required", "prompt");
-  return v->is_array() && v->size() == 1 && (*v)[0].is_string() ? (*v)[0] : *v;
+  const char* must = "a string, an array of strings, an array of token ids, or an array of arrays of token ids";
+  if (v->is_string()) return {v};
+  if (!v->is_array()) bad("prompt", must, *v);
+  const auto all = [&](auto is) { return std::all_of(v->begin(), v->end(), is); };
+  if (all([](const json& p) { return p.is_number_integer(); })) return {v};  // empty too: refused as empty
+  if (!all([](const json& p) { return p.is_string(); }) && !all([](const json& p) { return p.is_array(); }))
+    bad("prompt", must, *v);
+  std::vector<const json*> out;
+  for (const json& p : *v) out.push_back(&p);
+  return out;
 }
 
-std::vector<int32_t> completion_prompt(const json& j, const Tokenizer& tok) {
-  const json* v = &prompt_field(j);
-  const char* must = "a string, an array of one string, or an array of token ids";
-  if (v->is_string()) return tok.encode(v->get<std::string>(), {.add_special = true, .parse_special = true});
-  if (!v->is_array()) bad("prompt", must, *v);
+// One prompt's token ids; `name` is "prompt", or "prompt[i]" in a list of several.
+std::vector<int32_t> completion_prompt(const json& p, const std::string& name, const Tokenizer& tok) {
+  if (p.is_string()) return tok.encode(p.get<std::string>(), {.add_special = true, .parse_special = true});
   std::vector<int32_t> ids;
-  for (const auto& t : *v) {
-    if (!t.is_number_integer()) bad("prompt", must, *v);
+  for (const auto& t : p) {
+    if (!t.is_number_integer()) bad(name, "a string or an array of token ids", p);
     const int64_t id = t.get<int64_t>();
     if (id < 0 || id >= tok.vocab_size())
-      throw ApiError(400, "'prompt' token id " + std::to_string(id) + " is outside the vocabulary [0, " +
-                              std::to_string(tok.vocab_size()) + ")", "prompt");
+      throw ApiError(400, "'" + name + "' token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+                              std::to_string(tok.vocab_size()) + ")", name);
     ids.push_back(int32_t(id));
   }
   return ids;
 }
 
 }  // namespace
+
+uint64_t choice_seed(uint64_t seed, int j) {
+  if (seed == SamplerParams::kRandomSeed) return seed;
+  const uint64_t s = seed + uint64_t(j);
+  return s < seed || s == SamplerParams::kRandomSeed ? s + 1 : s;  // wrapped past (or onto) kRandomSeed
+}
 
 nlohmann::json parse_json_object(std::string_view body) {
   json j;
@@ -193,15 +208,14 @@ CompletionRequest parse_completion_request(std::string_view body, Endpoint endpo
     if (!m->is_string()) bad("model", "a string", *m);
     r.model = m->get<std::string>();
   }
-  if (auto n = integer(j, "n", 1, 128); n && *n != 1)
-    throw ApiError(400, "'n' must be 1 (one choice per request), got " + std::to_string(*n), "n");
+  r.n = int(integer(j, "n", 1, 16).value_or(1));
   r.stream = boolean(j, "stream").value_or(false);
   if (const json* so = field(j, "stream_options")) {
     if (!so->is_object()) bad("stream_options", "an object", *so);
     r.include_usage = boolean(*so, "include_usage").value_or(false);
   }
 
-  JobRequest& job = r.job;
+  JobRequest job;  // what every choice shares; the prompt and seed are each choice's
   SamplerParams& sp = job.sampling;
   // OpenAI's defaults: temperature 1, top_p 1, no top-k / min-p filtering, no penalties.
   sp.temperature = float(number(j, "temperature", 0, 2).value_or(1.0));
@@ -230,33 +244,71 @@ CompletionRequest parse_completion_request(std::string_view body, Endpoint endpo
     }
   }
 
-  job.prompt = endpoint == Endpoint::chat ? chat_prompt(j, tok, tmpl) : completion_prompt(j, tok);
-  if (endpoint == Endpoint::completion && boolean(j, "echo").value_or(false)) {
+  std::vector<std::vector<int32_t>> prompts;
+  std::vector<std::string> names;  // each prompt's field, for errors
+  // Checked before the prompts are tokenized: the server could never hold them all at once.
+  const auto check_choices = [&](size_t n_prompts) {
+    if (int64_t(n_prompts) * r.n <= limits.max_choices) return;
+    throw ApiError(400, "'n' is " + std::to_string(r.n) +
+                            (n_prompts > 1 ? " for each of " + std::to_string(n_prompts) + " prompts (" +
+                                                 std::to_string(int64_t(n_prompts) * r.n) + " choices)"
+                                           : std::string()) +
+                            " but this server holds at most " + std::to_string(limits.max_choices) +
+                            " choices at once (slots + queue)", "n");
+  };
+  if (endpoint == Endpoint::chat) {
+    check_choices(1);
+    prompts.push_back(chat_prompt(j, tok, tmpl));
+    names.emplace_back("messages");
+    r.echo.emplace_back();
+  } else {
+    const std::vector<const json*> items = completion_prompts(j);
+    check_choices(items.size());
+    const bool echo = boolean(j, "echo").value_or(false);
+    for (size_t i = 0; i < items.size(); ++i) {
+      names.push_back(items.size() == 1 ? std::string("prompt") : "prompt[" + std::to_string(i) + "]");
+      prompts.push_back(completion_prompt(*items[i], names.back(), tok));
+      r.echo.push_back(!echo ? "" : items[i]->is_string() ? items[i]->get<std::string>() : tok.decode(prompts.back()));
+    }
     // OpenAI's echo with logprobs also scores the prompt's tokens, which this server does not.
-    if (r.logprobs) throw ApiError(400, "'echo' with 'logprobs' (log-probabilities of the prompt) is not supported", "echo");
-    const json& p = prompt_field(j);
-    r.echo = p.is_string() ? p.get<std::string>() : tok.decode(job.prompt);
+    if (echo && r.logprobs)
+      throw ApiError(400, "'echo' with 'logprobs' (log-probabilities of the prompt) is not supported", "echo");
   }
-  const int64_t n_prompt = int64_t(job.prompt.size());
-  if (n_prompt == 0) throw ApiError(400, "the prompt is empty (no tokens)", endpoint == Endpoint::chat ? "messages" : "prompt");
-  if (n_prompt >= limits.ctx)
-    throw ApiError(400, "the prompt has " + std::to_string(n_prompt) + " tokens; the context holds " +
-                            std::to_string(limits.ctx) + " tokens per request (prompt + max_tokens), so at most " +
-                            std::to_string(limits.ctx - 1) + " prompt tokens fit",
-                   endpoint == Endpoint::chat ? "messages" : "prompt", "context_length_exceeded");
+  size_t longest = 0;  // the prompt that leaves the least room
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const int64_t n_prompt = int64_t(prompts[i].size());
+    const std::string& name = names[i];
+    if (n_prompt == 0)
+      throw ApiError(400, (name == "messages" || name == "prompt" ? std::string("the prompt") : "'" + name + "'") +
+                              " is empty (no tokens)", name);
+    if (n_prompt >= limits.ctx)
+      throw ApiError(400, (prompts.size() > 1 ? "'" + name + "'" : std::string("the prompt")) + " has " +
+                              std::to_string(n_prompt) + " tokens; the context holds " + std::to_string(limits.ctx) +
+                              " tokens per request (prompt + max_tokens), so at most " +
+                              std::to_string(limits.ctx - 1) + " prompt tokens fit",
+                     name, "context_length_exceeded");
+    if (prompts[i].size() > prompts[longest].size()) longest = i;
+  }
+  const int64_t n_prompt = int64_t(prompts[longest].size());
   const int64_t room = limits.ctx - n_prompt;
   const char* mt_key = field(j, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
-  if (auto mt = integer(j, mt_key, 1, INT64_MAX)) {
-    if (*mt > room)
-      throw ApiError(400, std::string("'") + mt_key + "' is " + std::to_string(*mt) + " but the prompt has " +
-                              std::to_string(n_prompt) + " tokens and the context holds " + std::to_string(limits.ctx) +
-                              ": at most " + std::to_string(room) + " tokens can be generated",
-                     mt_key, "context_length_exceeded");
-    job.max_tokens = int(*mt);
-  } else {
-    job.max_tokens = int(room);  // until the context is full
-  }
+  const auto mt = integer(j, mt_key, 1, INT64_MAX);
+  if (mt && *mt > room)
+    throw ApiError(400, std::string("'") + mt_key + "' is " + std::to_string(*mt) + " but the " +
+                            (prompts.size() > 1 ? "longest prompt ('" + names[longest] + "')" : std::string("prompt")) +
+                            " has " + std::to_string(n_prompt) + " tokens and the context holds " +
+                            std::to_string(limits.ctx) + ": at most " + std::to_string(room) +
+                            " tokens can be generated",
+                   mt_key, "context_length_exceeded");
   job.timeout_s = limits.timeout_s;
+  for (auto& prompt : prompts) {
+    for (int c = 0; c < r.n; ++c) {
+      JobRequest& choice = r.jobs.emplace_back(job);
+      choice.prompt = prompt;
+      choice.sampling.seed = choice_seed(sp.seed, c);
+      choice.max_tokens = mt ? int(*mt) : int(limits.ctx - int64_t(prompt.size()));  // else until the context is full
+    }
+  }
   try {
     Sampler check(sp);  // the sampler's own range checks
   } catch (const Error& e) {

@@ -40,11 +40,16 @@ json timings_json(const JobTimings& t) {
           {"total_ms", t.total_ms}};
 }
 
-json usage_json(const JobTimings& t) {
-  return {{"prompt_tokens", t.prompt_n},
-          {"completion_tokens", t.predicted_n},
-          {"total_tokens", t.prompt_n + t.predicted_n},
-          {"prompt_tokens_details", {{"cached_tokens", t.cache_n}}}};
+json usage_json(const std::vector<JobTimings>& per_choice, int n) {
+  int64_t prompt = 0, cached = 0, completion = 0;
+  for (size_t c = 0; c < per_choice.size(); ++c) {
+    if (c % size_t(n) == 0) prompt += per_choice[c].prompt_n, cached += per_choice[c].cache_n;
+    completion += per_choice[c].predicted_n;
+  }
+  return {{"prompt_tokens", prompt},
+          {"completion_tokens", completion},
+          {"total_tokens", prompt + completion},
+          {"prompt_tokens_details", {{"cached_tokens", cached}}}};
 }
 
 json logprobs_json(Endpoint e, const std::vector<TokenLogprob>& lps, const Tokenizer& tok, size_t offset) {
@@ -73,25 +78,30 @@ json logprobs_json(Endpoint e, const std::vector<TokenLogprob>& lps, const Token
   return {{"tokens", tokens}, {"token_logprobs", token_lps}, {"top_logprobs", tops}, {"text_offset", offsets}};
 }
 
-json completion_response(const CompletionRequest& r, const ResponseId& id, const std::string& text,
-                         const std::vector<TokenLogprob>& lps, Finish finish, const JobTimings& t,
+json completion_response(const CompletionRequest& r, const ResponseId& id, const std::vector<ChoiceResult>& choices,
                          const Tokenizer& tok) {
   json out = envelope(r, id, false);
-  json choice = {{"index", 0}, {"finish_reason", finish_json(finish)},
-                 {"logprobs", r.logprobs ? logprobs_json(r.endpoint, lps, tok) : json(nullptr)}};
-  if (r.endpoint == Endpoint::chat) choice["message"] = {{"role", "assistant"}, {"content", text}};
-  else choice["text"] = text;
-  out["choices"] = json::array({choice});
-  out["usage"] = usage_json(t);
-  out["timings"] = timings_json(t);
+  out["choices"] = json::array();
+  std::vector<JobTimings> timings;
+  for (size_t i = 0; i < choices.size(); ++i) {
+    const ChoiceResult& c = choices[i];
+    json choice = {{"index", i}, {"finish_reason", finish_json(c.finish)},
+                   {"logprobs", r.logprobs ? logprobs_json(r.endpoint, c.logprobs, tok) : json(nullptr)}};
+    if (r.endpoint == Endpoint::chat) choice["message"] = {{"role", "assistant"}, {"content", c.text}};
+    else choice["text"] = c.text;
+    out["choices"].push_back(std::move(choice));
+    timings.push_back(c.timings);
+  }
+  out["usage"] = usage_json(timings, r.n);
+  out["timings"] = timings_json(timings.at(0));
   return out;
 }
 
-json stream_chunk(const CompletionRequest& r, const ResponseId& id, const std::string& delta,
+json stream_chunk(const CompletionRequest& r, const ResponseId& id, size_t index, const std::string& delta,
                   const std::vector<TokenLogprob>& lps, size_t offset, bool role, Finish finish,
                   const JobTimings& t, const Tokenizer& tok) {
   json out = envelope(r, id, true);
-  json choice = {{"index", 0}, {"finish_reason", finish_json(finish)},
+  json choice = {{"index", index}, {"finish_reason", finish_json(finish)},
                  {"logprobs", r.logprobs && !lps.empty() ? logprobs_json(r.endpoint, lps, tok, offset) : json(nullptr)}};
   if (r.endpoint == Endpoint::chat) {
     json d = json::object();
@@ -106,10 +116,10 @@ json stream_chunk(const CompletionRequest& r, const ResponseId& id, const std::s
   return out;
 }
 
-json usage_chunk(const CompletionRequest& r, const ResponseId& id, const JobTimings& t) {
+json usage_chunk(const CompletionRequest& r, const ResponseId& id, const std::vector<JobTimings>& per_choice) {
   json out = envelope(r, id, true);
   out["choices"] = json::array();
-  out["usage"] = usage_json(t);
+  out["usage"] = usage_json(per_choice, r.n);
   return out;
 }
 

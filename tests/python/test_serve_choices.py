@@ -1,0 +1,184 @@
+"""tock serve: several choices per request (`n`) and a list of prompts in /v1/completions, through
+the official `openai` client and raw HTTP. Choice i·n + j is prompt i's j-th choice (OpenAI's legacy
+completions and vLLM); each is its own scheduler job, so under greedy decoding every choice equals
+the same prompt sent alone, text and log-probabilities; with a seed s, choice j samples as a
+request with seed s + j does. Real model (SmolLM2-135M), small max_tokens."""
+import http.client
+import json
+import socket
+import time
+
+import openai
+import pytest
+
+from serve_process import ServeProcess
+from test_serve_api import KEY, chat, error_of
+from tock_paths import require_model
+
+PARALLEL, QUEUE = 4, 4  # at most 8 choices per request fit
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = ServeProcess("--parallel", str(PARALLEL), "--queue", str(QUEUE), "--ctx", "256", "-t", "2",
+                     model=require_model(), api_key=KEY)
+    yield s
+    assert s.alive(), "the server died during the tests:\n" + "".join(s.log)
+    assert s.stop() == 0, "".join(s.log)
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return openai.OpenAI(base_url=server.base_url + "/v1", api_key=KEY, max_retries=0, timeout=60)
+
+
+def sse_events(server, path, body):
+    """The parsed `data:` events of a streamed reply; checks it ends with exactly one [DONE]."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    conn.request("POST", path, body=json.dumps({**body, "stream": True}), headers=server.headers())
+    resp = conn.getresponse()
+    assert resp.status == 200, resp.read()
+    data = resp.read().decode()
+    conn.close()
+    events = [line[len("data: "):] for line in data.split("\n") if line.startswith("data: ")]
+    assert events[-1] == "[DONE]" and events.count("[DONE]") == 1, events[-3:]
+    return [json.loads(e) for e in events[:-1]]
+
+
+def by_choice(events, field):
+    """Per choice index: its chunks' text (field "content" of delta, or "text") and its chunks."""
+    texts, chunks = {}, {}
+    for e in events:
+        for c in e["choices"]:
+            part = c["delta"].get("content") if field == "content" else c["text"]
+            texts[c["index"]] = texts.get(c["index"], "") + (part or "")
+            chunks.setdefault(c["index"], []).append(c)
+    return texts, chunks
+
+
+def test_chat_n3_non_streamed_and_streamed(server, client):
+    kw = dict(n=3, max_tokens=8, temperature=1, seed=5)
+    r = chat(client, "Name a fruit.", **kw)
+    assert [c.index for c in r.choices] == [0, 1, 2]
+    for c in r.choices:
+        assert c.message.role == "assistant" and c.finish_reason in ("stop", "length")
+    events = sse_events(server, "/v1/chat/completions",
+                        {"messages": [{"role": "user", "content": "Name a fruit."}], **kw,
+                         "stream_options": {"include_usage": True}})
+    texts, chunks = by_choice(events[:-1], "content")
+    assert sorted(chunks) == [0, 1, 2]
+    # Each choice's first chunk gives the role; only its last chunk has a finish_reason (with timings).
+    assert [e["choices"][0]["index"] for e in events[:3]] == [0, 1, 2]
+    for i, cs in chunks.items():
+        assert cs[0]["delta"] == {"role": "assistant", "content": ""}
+        assert [c["finish_reason"] for c in cs[:-1]] == [None] * (len(cs) - 1)
+        assert cs[-1]["finish_reason"] == r.choices[i].finish_reason
+        # Seeded: the streamed choices are the non-streamed ones.
+        assert texts[i] == r.choices[i].message.content
+    usage = events[-1]["usage"]
+    assert events[-1]["choices"] == [] and usage == r.usage.model_dump(exclude_none=True) | {
+        "prompt_tokens_details": {"cached_tokens": usage["prompt_tokens_details"]["cached_tokens"]}}
+    # The openai client reads the same stream.
+    seen = {}
+    for chunk in chat(client, "Name a fruit.", stream=True, **kw):
+        for c in chunk.choices:
+            seen[c.index] = seen.get(c.index, "") + (c.delta.content or "")
+    assert seen == {i: c.message.content for i, c in enumerate(r.choices)}
+
+
+def test_greedy_choices_equal_the_single_reply(client):
+    def lps(c):
+        return [(t.token, t.logprob) for t in c.logprobs.content]
+
+    # Asked twice first: a prompt prefilled cold and one served from cached KV (all but its last
+    # token) get log-probabilities ~1e-3 apart, n or not; compare under the same (cached) state.
+    for _ in range(2):
+        one = chat(client, "What is the capital of Italy?", max_tokens=10, logprobs=True).choices[0]
+    two = chat(client, "What is the capital of Italy?", max_tokens=10, logprobs=True, n=2).choices
+    assert len(lps(one)) > 0
+    for c in two:
+        assert c.message.content == one.message.content and lps(c) == lps(one)
+        assert c.finish_reason == one.finish_reason
+
+
+def test_seeded_choices_are_reproducible_and_seed_plus_index(client):
+    kw = dict(max_tokens=10, temperature=1, seed=11)
+    first = [c.message.content for c in chat(client, "Tell me a story.", n=3, **kw).choices]
+    again = [c.message.content for c in chat(client, "Tell me a story.", n=3, **kw).choices]
+    assert first == again
+    assert len(set(first)) > 1, first
+    # Choice j samples as a request with seed 11 + j does (the documented scheme).
+    alone = [chat(client, "Tell me a story.", **{**kw, "seed": 11 + j}).choices[0].message.content for j in range(3)]
+    assert first == alone
+
+
+def test_prompt_list_times_n_in_index_order_with_usage_sums(server, client):
+    prompts = ["Once upon a time", "The best way to cook rice is"]
+    kw = dict(max_tokens=6, temperature=0, logprobs=0, ignore_eos=True)
+    alone = [client.completions.create(model="m", prompt=p, extra_body={"ignore_eos": True},
+                                       **{k: v for k, v in kw.items() if k != "ignore_eos"}) for p in prompts]
+    body = {"prompt": prompts, "n": 2, **kw}
+    status, r = server.request("POST", "/v1/completions", body)
+    assert status == 200, r
+    assert [c["index"] for c in r["choices"]] == [0, 1, 2, 3]
+    for i in range(2):
+        for j in range(2):
+            c = r["choices"][i * 2 + j]
+            assert c["text"] == alone[i].choices[0].text
+            # Approximately: whether a prompt came from cached KV or was prefilled cold moves its
+            # log-probabilities by up to ~1e-3 (see test_greedy_choices_equal_the_single_reply).
+            assert c["logprobs"]["token_logprobs"] == pytest.approx(alone[i].choices[0].logprobs.token_logprobs,
+                                                                    abs=5e-3)
+    n_tokens = sum(len(c["logprobs"]["tokens"]) for c in r["choices"])
+    assert r["usage"]["completion_tokens"] == n_tokens == 4 * 6
+    assert r["usage"]["prompt_tokens"] == sum(a.usage.prompt_tokens for a in alone)  # once per prompt
+    assert r["usage"]["total_tokens"] == r["usage"]["prompt_tokens"] + n_tokens
+    # Token-id arrays and the openai client give the same, and so does the stream (with echo).
+    ids = [server.request("POST", "/tokenize", {"content": p})[1]["tokens"] for p in prompts]
+    by_ids = client.completions.create(model="m", prompt=ids, n=2, max_tokens=6, temperature=0,
+                                       extra_body={"ignore_eos": True})
+    assert [c.text for c in by_ids.choices] == [c["text"] for c in r["choices"]]
+    events = sse_events(server, "/v1/completions", {**body, "logprobs": None, "echo": True,
+                                                    "stream_options": {"include_usage": True}})
+    texts, _ = by_choice(events[:-1], "text")
+    assert texts == {k: prompts[k // 2] + c["text"] for k, c in enumerate(r["choices"])}
+    assert events[-1]["usage"]["completion_tokens"] == n_tokens
+    assert events[-1]["usage"]["prompt_tokens"] == r["usage"]["prompt_tokens"]
+
+
+def test_n_out_of_range_is_refused_naming_n(server):
+    msgs = [{"role": "user", "content": "hi"}]
+    for n in (0, 17, "2"):
+        status, e = error_of(server.request("POST", "/v1/chat/completions", {"messages": msgs, "n": n}))
+        assert status == 400 and e["param"] == "n" and "'n'" in e["message"] and "[1, 16]" in e["message"], e
+    # More choices than slots + queue could ever hold: 400 (not a 503 to retry).
+    status, e = error_of(server.request("POST", "/v1/chat/completions", {"messages": msgs, "n": 9}))
+    assert status == 400 and e["param"] == "n" and "8" in e["message"], e
+    status, e = error_of(server.request("POST", "/v1/completions", {"prompt": ["a", "b", "c"], "n": 3}))
+    assert status == 400 and e["param"] == "n" and "9 choices" in e["message"], e
+    status, e = error_of(server.request("POST", "/v1/completions", {"prompt": ["a", 5]}))
+    assert status == 400 and e["param"] == "prompt"
+    status, e = error_of(server.request("POST", "/v1/completions", {"prompt": [[1, 2], [3, "x"]]}))
+    assert status == 400 and e["param"] == "prompt[1]"
+    status, e = error_of(server.request("POST", "/v1/completions", {"prompt": ["a", ""]}))
+    assert status == 400 and e["param"] == "prompt[1]" and "empty" in e["message"]
+
+
+def test_streamed_choices_client_disconnect_frees_every_slot(server):
+    cancelled0 = server.metric("tock_cancelled_total")
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    body = json.dumps({"messages": [{"role": "user", "content": "Tell me a long story."}], "max_tokens": 200,
+                       "temperature": 1, "ignore_eos": True, "stream": True, "n": 2})
+    sock.sendall((f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+                  f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode())
+    got = b""
+    while got.count(b"data: ") < 6:  # both roles and a few tokens in
+        got += sock.recv(4096)
+    assert server.metric("tock_active_sequences") == 2
+    sock.close()
+    deadline = time.time() + 10
+    while server.metric("tock_active_sequences") != 0:
+        assert time.time() < deadline, "the slots were not freed"
+        time.sleep(0.05)
+    assert server.metric("tock_cancelled_total") == cancelled0 + 2
+    assert server.alive()
