@@ -110,6 +110,9 @@ def test_seeded_choices_are_reproducible_and_seed_plus_index(client):
     # Choice j samples as a request with seed 11 + j does (the documented scheme).
     alone = [chat(client, "Tell me a story.", **{**kw, "seed": 11 + j}).choices[0].message.content for j in range(3)]
     assert first == alone
+    # Seed -2 is 2^64 - 2: choice 1's seed would be 2^64 - 1, which asks for a random seed, so it skips to 0.
+    wrapped = chat(client, "Tell me a story.", n=2, **{**kw, "seed": -2}).choices
+    assert wrapped[1].message.content == chat(client, "Tell me a story.", **{**kw, "seed": 0}).choices[0].message.content
 
 
 def test_prompt_list_times_n_in_index_order_with_usage_sums(server, client):
@@ -182,3 +185,25 @@ def test_streamed_choices_client_disconnect_frees_every_slot(server):
         time.sleep(0.05)
     assert server.metric("tock_cancelled_total") == cancelled0 + 2
     assert server.alive()
+
+
+def test_a_request_is_admitted_whole_or_refused_whole(server):
+    # 7 choices hold the 4 slots and 3 of the 4 queue places; 2 more do not fit: 503, and neither
+    # of them is queued.
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    body = json.dumps({"prompt": "Once upon a time", "max_tokens": 200, "temperature": 1, "ignore_eos": True,
+                       "stream": True, "n": PARALLEL + QUEUE - 1})
+    sock.sendall((f"POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+                  f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode())
+    got = b""
+    while got.count(b"data: ") < 2:  # under way
+        got += sock.recv(4096)
+    assert server.metric("tock_active_sequences") == PARALLEL and server.metric("tock_queue_length") == QUEUE - 1
+    status, e = error_of(server.request("POST", "/v1/completions", {"prompt": "Hi", "n": 2, "max_tokens": 2}))
+    assert status == 503 and e["code"] == "overloaded" and "needs 2" in e["message"], e
+    assert server.metric("tock_queue_length") == QUEUE - 1
+    sock.close()
+    deadline = time.time() + 10
+    while server.metric("tock_active_sequences") != 0 or server.metric("tock_queue_length") != 0:
+        assert time.time() < deadline, "the choices were not cancelled"
+        time.sleep(0.05)
