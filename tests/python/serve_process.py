@@ -3,6 +3,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -65,6 +66,18 @@ class ServeProcess:
             return resp.status, json.loads(data)
         except ValueError:
             return resp.status, data
+
+    def open_stream(self, path, body, until=1):
+        """Sends a streamed POST on a raw socket (to close it mid-reply) and returns the socket once
+        `until` SSE events arrived."""
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        data = json.dumps({**body, "stream": True})
+        head = "".join(f"{k}: {v}\r\n" for k, v in self.headers().items())
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\n{head}Content-Length: {len(data)}\r\n\r\n{data}".encode())
+        got = b""
+        while got.count(b"data: ") < until:
+            got += sock.recv(4096)
+        return sock
 
     def metric(self, name):
         _, text = self.request("GET", "/metrics")
