@@ -5,14 +5,12 @@ the same prompt sent alone, text and log-probabilities; with a seed s, choice j 
 request with seed s + j does. Real model (SmolLM2-135M), small max_tokens."""
 import http.client
 import json
-import socket
 import time
 
-import openai
 import pytest
 
 from serve_process import ServeProcess
-from test_serve_api import KEY, chat, error_of
+from test_serve_api import KEY, chat, client, error_of  # noqa: F401 (client: the fixture, on this module's server)
 from tock_paths import require_model
 
 PARALLEL, QUEUE = 4, 4  # at most 8 choices per request fit
@@ -25,11 +23,6 @@ def server():
     yield s
     assert s.alive(), "the server died during the tests:\n" + "".join(s.log)
     assert s.stop() == 0, "".join(s.log)
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    return openai.OpenAI(base_url=server.base_url + "/v1", api_key=KEY, max_retries=0, timeout=60)
 
 
 def sse_events(server, path, body):
@@ -167,22 +160,21 @@ def test_n_out_of_range_is_refused_naming_n(server):
     assert status == 400 and e["param"] == "prompt[1]" and "empty" in e["message"]
 
 
+def wait_idle(server):
+    deadline = time.time() + 10
+    while server.metric("tock_active_sequences") != 0 or server.metric("tock_queue_length") != 0:
+        assert time.time() < deadline, "the choices were not cancelled"
+        time.sleep(0.05)
+
+
 def test_streamed_choices_client_disconnect_frees_every_slot(server):
     cancelled0 = server.metric("tock_cancelled_total")
-    sock = socket.create_connection(("127.0.0.1", server.port))
-    body = json.dumps({"messages": [{"role": "user", "content": "Tell me a long story."}], "max_tokens": 200,
-                       "temperature": 1, "ignore_eos": True, "stream": True, "n": 2})
-    sock.sendall((f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
-                  f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode())
-    got = b""
-    while got.count(b"data: ") < 6:  # both roles and a few tokens in
-        got += sock.recv(4096)
+    sock = server.open_stream("/v1/chat/completions", {
+        "messages": [{"role": "user", "content": "Tell me a long story."}], "max_tokens": 200, "temperature": 1,
+        "ignore_eos": True, "n": 2}, until=6)  # both roles and a few tokens in
     assert server.metric("tock_active_sequences") == 2
     sock.close()
-    deadline = time.time() + 10
-    while server.metric("tock_active_sequences") != 0:
-        assert time.time() < deadline, "the slots were not freed"
-        time.sleep(0.05)
+    wait_idle(server)
     assert server.metric("tock_cancelled_total") == cancelled0 + 2
     assert server.alive()
 
@@ -190,20 +182,11 @@ def test_streamed_choices_client_disconnect_frees_every_slot(server):
 def test_a_request_is_admitted_whole_or_refused_whole(server):
     # 7 choices hold the 4 slots and 3 of the 4 queue places; 2 more do not fit: 503, and neither
     # of them is queued.
-    sock = socket.create_connection(("127.0.0.1", server.port))
-    body = json.dumps({"prompt": "Once upon a time", "max_tokens": 200, "temperature": 1, "ignore_eos": True,
-                       "stream": True, "n": PARALLEL + QUEUE - 1})
-    sock.sendall((f"POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
-                  f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode())
-    got = b""
-    while got.count(b"data: ") < 2:  # under way
-        got += sock.recv(4096)
+    sock = server.open_stream("/v1/completions", {"prompt": "Once upon a time", "max_tokens": 200, "temperature": 1,
+                                                  "ignore_eos": True, "n": PARALLEL + QUEUE - 1}, until=2)
     assert server.metric("tock_active_sequences") == PARALLEL and server.metric("tock_queue_length") == QUEUE - 1
     status, e = error_of(server.request("POST", "/v1/completions", {"prompt": "Hi", "n": 2, "max_tokens": 2}))
     assert status == 503 and e["code"] == "overloaded" and "needs 2" in e["message"], e
     assert server.metric("tock_queue_length") == QUEUE - 1
     sock.close()
-    deadline = time.time() + 10
-    while server.metric("tock_active_sequences") != 0 or server.metric("tock_queue_length") != 0:
-        assert time.time() < deadline, "the choices were not cancelled"
-        time.sleep(0.05)
+    wait_idle(server)
