@@ -1,7 +1,8 @@
 // The AVX2 (+FMA, F16C) online-softmax block kernel. Per block of kAttnBlock positions: the
 // keys and values are converted to f32 once (f16 cache) and shared by the R query rows; scores
 // are 8 positions at a time (8 FMA chains, one transpose-add); e^x is exp_avx2.hpp's polynomial.
-// Same arithmetic as attention_scalar.cpp up to summation order and the exp polynomial.
+// Arithmetic: attention_kernels.hpp's canonical fold, the same bits as attention_avx2_rows.cpp for
+// a row (whatever rows share the call); attention_scalar.cpp's up to summation order and exp.
 #include <immintrin.h>
 
 #include <cmath>
@@ -44,17 +45,19 @@ inline const float* as_f32(const AttnKv& kv, const void* base, int64_t j0, int64
   return buf;
 }
 
-// acc[0 .. 8·NC) = acc·corr + Σ_{j<n} p[j]·V[j·vs ..]: NC 8-wide slices kept in registers.
+// acc[0 .. 8·NC) = fma(a, c_new, acc·c_old) with a = Σ_{j<n} p[j]·V[j·vs ..] (attn_fold): NC
+// 8-wide slices kept in registers.
 template <int NC>
-inline void accumulate(float* acc, const float* p, float corr, const float* V, int64_t vs, int64_t n) {
+inline void accumulate(float* acc, const float* p, const AttnFold& f, const float* V, int64_t vs, int64_t n) {
   __m256 a[NC];
-  const __m256 cv = _mm256_set1_ps(corr);
-  for (int c = 0; c < NC; ++c) a[c] = _mm256_mul_ps(_mm256_loadu_ps(acc + 8 * c), cv);
+  for (int c = 0; c < NC; ++c) a[c] = _mm256_setzero_ps();
   for (int64_t j = 0; j < n; ++j) {
     const __m256 pj = _mm256_broadcast_ss(p + j);
     for (int c = 0; c < NC; ++c) a[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(V + j * vs + 8 * c), a[c]);
   }
-  for (int c = 0; c < NC; ++c) _mm256_storeu_ps(acc + 8 * c, a[c]);
+  const __m256 cn = _mm256_set1_ps(f.c_new), co = _mm256_set1_ps(f.c_old);
+  for (int c = 0; c < NC; ++c)
+    _mm256_storeu_ps(acc + 8 * c, _mm256_fmadd_ps(a[c], cn, _mm256_mul_ps(_mm256_loadu_ps(acc + 8 * c), co)));
 }
 
 void block_avx2(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
@@ -92,30 +95,29 @@ void block_avx2(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, 
       for (; j < n; ++j) {
         __m256 a = _mm256_setzero_ps();
         for (int64_t d = 0; d < HS; d += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(K + j * ks + d), a);
-        s[j] = hsum(a);
+        s[j] = hsum_pairs(a);  // rounds as hsum8x8
       }
-      float mx = rows.m[r];
-      for (j = 0; j < n; ++j) mx = s[j] > mx ? s[j] : mx;
-      for (j = n; j < (n + 7) / 8 * 8; ++j) s[j] = mx;  // padding lanes: finite, unused
-      // p_j = e^(s_j − mx); the old state is rescaled by e^(m − mx) (0 on the first block).
-      const __m256 mxv = _mm256_set1_ps(mx);
+      float mb = -INFINITY;  // the block's own max
+      for (j = 0; j < n; ++j) mb = s[j] > mb ? s[j] : mb;
+      // p_j = e^(s_j − m_b); the padding lanes of the last 8 are 0 (they add nothing to l_b).
+      const __m256 mbv = _mm256_set1_ps(mb);
       __m256 lsum = _mm256_setzero_ps();
       for (j = 0; j < n; j += 8) {
-        const __m256 p = exp_nonpositive(_mm256_sub_ps(_mm256_load_ps(s + j), mxv));  // s_j ≤ mx
+        __m256 p = exp_nonpositive(_mm256_sub_ps(_mm256_load_ps(s + j), mbv));  // s_j ≤ m_b
+        if (j + 8 > n) p = _mm256_and_ps(p, _mm256_cmp_ps(_mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7),
+                                                          _mm256_set1_ps(float(n - j)), _CMP_LT_OQ));
         _mm256_store_ps(s + j, p);
+        lsum = _mm256_add_ps(lsum, p);
       }
-      for (j = 0; j + 8 <= n; j += 8) lsum = _mm256_add_ps(lsum, _mm256_load_ps(s + j));
-      float l = hsum(lsum);
-      for (; j < n; ++j) l += s[j];
-      const float corr = rows.m[r] == -INFINITY ? 0.0f : std::exp(rows.m[r] - mx);
-      rows.l[r] = rows.l[r] * corr + l;
-      rows.m[r] = mx;
-      // acc = acc·corr + Σ_j p_j V_j, 8 output slices at a time in registers: 8 independent
-      // FMA chains (one chain per slice would wait on the FMA latency).
+      const AttnFold f = attn_fold(rows.m[r], mb);
+      rows.l[r] = attn_fold_sum(rows.l[r], hsum(lsum), f);
+      rows.m[r] = f.m;
+      // acc = fma(Σ_j p_j V_j, c_new, acc·c_old), 8 output slices at a time in registers: 8
+      // independent FMA chains (one chain per slice would wait on the FMA latency).
       float* acc = rows.acc + r * HS;
       int64_t c0 = 0;
-      for (; c0 + 64 <= HS; c0 += 64) accumulate<8>(acc + c0, s, corr, V + c0, vs, n);
-      for (; c0 < HS; c0 += 8) accumulate<1>(acc + c0, s, corr, V + c0, vs, n);
+      for (; c0 + 64 <= HS; c0 += 64) accumulate<8>(acc + c0, s, f, V + c0, vs, n);
+      for (; c0 < HS; c0 += 8) accumulate<1>(acc + c0, s, f, V + c0, vs, n);
     }
   }
 }

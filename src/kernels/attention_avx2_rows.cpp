@@ -1,12 +1,13 @@
 // The AVX2 (+FMA, F16C) online-softmax block kernel for a few query rows (decode: the query
 // heads of one token that share a kv head, GQA). It reads the cache in place, each key and value
-// vector converted once (F16C) and used for every row in registers: per block of kRowsBlock
+// vector converted once (F16C) and used for every row in registers: per block of kAttnBlock
 // positions, scores are 4 positions × RG rows of accumulators over the head (one transpose-add
 // per 4 positions), and the value sum keeps RG rows × CP 8-wide slices of the output in
 // registers, so every FMA chain is independent of the others (the FMA latency is hidden).
 // Not here: many rows (prefill tiles), where converting a block to f32 once and reusing it for
 // all rows is cheaper (attention_avx2.cpp).
-// Same arithmetic as attention_scalar.cpp up to summation order and the exp polynomial.
+// Arithmetic: attention_kernels.hpp's canonical fold, the same bits as attention_avx2.cpp for a
+// row (whatever rows share the call); attention_scalar.cpp's up to summation order and exp.
 #include <immintrin.h>
 
 #include <cmath>
@@ -38,11 +39,6 @@ inline __m256 load8(const void* base, int64_t i) {
 // token at depth 1024, 1 thread, 3.5-3.9 ms vs 3.8-4.3 at 16 and 4.5-5.0 without).
 constexpr int64_t kPrefetchAhead = 32;
 
-// Positions per block (the prefill kernel's kAttnBlock is 32): the scores of a block stay in L1;
-// longer blocks spread the online softmax's per-block work (max, rescale, the accumulators' loads
-// and stores) over more positions: ~9% less CPU per token at depth 1024 than 32.
-constexpr int64_t kRowsBlock = 64;
-
 // Asks for the cache lines of elements [i, i + n) (a hint: no effect on results).
 template <bool F16>
 inline void prefetch_span(const void* base, int64_t i, int64_t n) {
@@ -52,7 +48,7 @@ inline void prefetch_span(const void* base, int64_t i, int64_t n) {
   __builtin_prefetch(p + n * elem - 1);
 }
 
-// s[r·kRowsBlock + i] = q_r · K_(j+i) for i < NP (NP = 4 or 1) positions from j, RG rows.
+// s[r·kAttnBlock + i] = q_r · K_(j+i) for i < NP (NP = 4 or 1) positions from j, RG rows.
 template <int RG, int NP, bool F16>
 inline void scores(const float* q, const AttnKv& kv, int64_t j, int64_t HS, float* s, int64_t i, int64_t pf_end) {
   if (j + NP + kPrefetchAhead <= pf_end)
@@ -72,49 +68,53 @@ inline void scores(const float* q, const AttnKv& kv, int64_t j, int64_t HS, floa
     if constexpr (NP == 4) {
       // Lane p of the result = the sum of a[r][p]'s lanes.
       const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a[r][0], a[r][1]), _mm256_hadd_ps(a[r][2], a[r][3]));
-      _mm_storeu_ps(s + r * kRowsBlock + i, _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
+      _mm_storeu_ps(s + r * kAttnBlock + i, _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
     } else {
-      s[r * kRowsBlock + i] = hsum(a[r][0]);
+      s[r * kAttnBlock + i] = hsum_pairs(a[r][0]);  // rounds as the transpose above
     }
   }
 }
 
-// acc_r[c0·8 .. (c0+CP)·8) = acc_r·corr_r + Σ_{i<n} P[r][i] · V_(j+i), RG rows.
+// acc_r[c0·8 .. (c0+CP)·8) = fma(a, c_new_r, acc_r·c_old_r) with a = Σ_{i<n} P[r][i]·V_(j+i)
+// (attn_fold), RG rows; acc_r at acc + r·astride.
 template <int RG, int CP, bool F16>
-inline void accumulate(float* acc, const float* P, const float* corr, const AttnKv& kv, int64_t j, int64_t n,
-                       int64_t HS, int64_t c0, int64_t pf_end) {
+inline void accumulate(float* acc, int64_t astride, const float* P, const float* c_old, const float* c_new,
+                       const AttnKv& kv, int64_t j, int64_t n, int64_t c0, int64_t pf_end) {
   const int64_t n_pf = pf_end - j - kPrefetchAhead < n ? pf_end - j - kPrefetchAhead : n;  // rows to prefetch
   __m256 a[RG][CP];
   for (int r = 0; r < RG; ++r)
-    for (int c = 0; c < CP; ++c)
-      a[r][c] = _mm256_mul_ps(_mm256_loadu_ps(acc + r * HS + (c0 + c) * 8), _mm256_set1_ps(corr[r]));
+    for (int c = 0; c < CP; ++c) a[r][c] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n; ++i) {
     if (i < n_pf) prefetch_span<F16>(kv.v, (j + i + kPrefetchAhead) * kv.stride + c0 * 8, CP * 8);
     __m256 p[RG];
-    for (int r = 0; r < RG; ++r) p[r] = _mm256_broadcast_ss(P + r * kRowsBlock + i);
+    for (int r = 0; r < RG; ++r) p[r] = _mm256_broadcast_ss(P + r * kAttnBlock + i);
     for (int c = 0; c < CP; ++c) {
       const __m256 v = load8<F16>(kv.v, (j + i) * kv.stride + (c0 + c) * 8);
       for (int r = 0; r < RG; ++r) a[r][c] = _mm256_fmadd_ps(v, p[r], a[r][c]);
     }
   }
   for (int r = 0; r < RG; ++r)
-    for (int c = 0; c < CP; ++c) _mm256_storeu_ps(acc + r * HS + (c0 + c) * 8, a[r][c]);
+    for (int c = 0; c < CP; ++c) {
+      float* o = acc + r * astride + (c0 + c) * 8;
+      _mm256_storeu_ps(o, _mm256_fmadd_ps(a[r][c], _mm256_set1_ps(c_new[r]),
+                                          _mm256_mul_ps(_mm256_loadu_ps(o), _mm256_set1_ps(c_old[r]))));
+    }
 }
 
 // Output slices per pass: RG·CP accumulators + RG broadcasts + 1 value ≤ 16 registers.
 template <int RG>
 constexpr int kSlices = RG == 1 ? 8 : RG == 2 ? 4 : RG == 3 ? 4 : 2;
 
-// Folds positions [b0, b1) (at most kRowsBlock) into rows r0 .. r0+RG of `rows`. HS % 8 == 0,
-// RG ≤ 4. Prefetches (a hint) the same columns kPrefetchAhead positions on, below pf_end.
+// Folds positions [b0, b1) (at most kAttnBlock, b0 a multiple of it) into rows r0 .. r0+RG of
+// `rows`. HS % 8 == 0, RG ≤ 4. Prefetches (a hint) the same columns kPrefetchAhead positions on,
+// below pf_end.
 template <int RG, bool F16>
 void fold_block(const AttnRows& rows, int r0, const AttnKv& kv, int64_t b0, int64_t b1, int64_t HS,
                 int64_t pf_end) {
   constexpr int CP = kSlices<RG>;
-  alignas(32) float s[RG * kRowsBlock];
-  float corr[RG];
+  alignas(32) float s[RG * kAttnBlock];
+  float c_old[RG], c_new[RG];
   const float* q = rows.q + r0 * HS;
-  float* acc = rows.acc + r0 * HS;
   const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
   int64_t ne[RG], n = 0;  // positions row r sees in this block; the most of them
   for (int r = 0; r < RG; ++r) {
@@ -126,39 +126,41 @@ void fold_block(const AttnRows& rows, int r0, const AttnKv& kv, int64_t b0, int6
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) scores<RG, 4, F16>(q, kv, b0 + i, HS, s, i, pf_end);
   for (; i < n; ++i) scores<RG, 1, F16>(q, kv, b0 + i, HS, s, i, pf_end);
-  // p_i = e^(s_i − mx) for i < ne[r], else 0; the old state is rescaled by e^(m − mx).
+  // p_i = e^(s_i − m_b) for i < ne[r], else 0; then the block folds in (attn_fold).
   for (int r = 0; r < RG; ++r) {
-    float* sr = s + r * kRowsBlock;
+    float* sr = s + r * kAttnBlock;
     const int R = r0 + r;
-    if (ne[r] <= 0) {  // this row sees none of the block: state untouched
+    if (ne[r] <= 0) {  // this row sees none of the block: state untouched (acc·1 + 0·0)
       for (i = 0; i < n; ++i) sr[i] = 0.0f;
-      corr[r] = 1.0f;
+      c_old[r] = 1.0f, c_new[r] = 0.0f;
       continue;
     }
-    __m256 mv = _mm256_set1_ps(rows.m[R]);
+    __m256 mv = _mm256_set1_ps(-INFINITY);
     for (i = 0; i + 8 <= ne[r]; i += 8) mv = _mm256_max_ps(mv, _mm256_load_ps(sr + i));
     __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
     m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    float mx = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
-    for (; i < ne[r]; ++i) mx = sr[i] > mx ? sr[i] : mx;
-    const __m256 mxv = _mm256_set1_ps(mx), nev = _mm256_set1_ps(float(ne[r]));
+    float mb = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+    for (; i < ne[r]; ++i) mb = sr[i] > mb ? sr[i] : mb;
+    const __m256 mbv = _mm256_set1_ps(mb), nev = _mm256_set1_ps(float(ne[r]));
     __m256 lsum = _mm256_setzero_ps();
     for (i = 0; i < n; i += 8) {
       // Lanes past n hold stale values: the mask zeroes them (and i ≥ ne[r]).
       const __m256 live = _mm256_cmp_ps(_mm256_add_ps(lane, _mm256_set1_ps(float(i))), nev, _CMP_LT_OQ);
-      const __m256 x = _mm256_blendv_ps(_mm256_set1_ps(-87.0f), _mm256_sub_ps(_mm256_load_ps(sr + i), mxv), live);
+      const __m256 x = _mm256_blendv_ps(_mm256_set1_ps(-87.0f), _mm256_sub_ps(_mm256_load_ps(sr + i), mbv), live);
       const __m256 p = _mm256_and_ps(exp_nonpositive(x), live);
       _mm256_store_ps(sr + i, p);
       lsum = _mm256_add_ps(lsum, p);
     }
-    corr[r] = rows.m[R] == -INFINITY ? 0.0f : rows.m[R] == mx ? 1.0f : std::exp(rows.m[R] - mx);
-    rows.l[R] = rows.l[R] * corr[r] + hsum(lsum);
-    rows.m[R] = mx;
+    const AttnFold f = attn_fold(rows.m[R], mb);
+    rows.l[R] = attn_fold_sum(rows.l[R], hsum(lsum), f);
+    rows.m[R] = f.m;
+    c_old[r] = f.c_old, c_new[r] = f.c_new;
   }
+  float* acc = rows.acc + r0 * HS;
   const int64_t nc = HS / 8;
   int64_t c0 = 0;
-  for (; c0 + CP <= nc; c0 += CP) accumulate<RG, CP, F16>(acc, s, corr, kv, b0, n, HS, c0, pf_end);
-  for (; c0 < nc; ++c0) accumulate<RG, 1, F16>(acc, s, corr, kv, b0, n, HS, c0, pf_end);
+  for (; c0 + CP <= nc; c0 += CP) accumulate<RG, CP, F16>(acc, HS, s, c_old, c_new, kv, b0, n, c0, pf_end);
+  for (; c0 < nc; ++c0) accumulate<RG, 1, F16>(acc, HS, s, c_old, c_new, kv, b0, n, c0, pf_end);
 }
 
 // Folds block [b0, b1) into every row of `rows`, in groups of up to 4 (3 + 3 for 6 rows would
@@ -177,8 +179,8 @@ void fold_few(const AttnRows& rows, const AttnKv& kv, int64_t b0, int64_t b1, in
 
 template <bool F16>
 void block_few(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
-  for (int64_t b0 = j0; b0 < j1; b0 += kRowsBlock)
-    fold_few<F16>(rows, kv, b0, b0 + kRowsBlock < j1 ? b0 + kRowsBlock : j1, HS, j1);
+  for (int64_t b0 = j0; b0 < j1; b0 += kAttnBlock)
+    fold_few<F16>(rows, kv, b0, b0 + kAttnBlock < j1 ? b0 + kAttnBlock : j1, HS, j1);
 }
 
 void block_avx2_rows(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
@@ -186,12 +188,18 @@ void block_avx2_rows(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t
   else block_few<false>(rows, kv, j0, j1, HS);
 }
 
-// Block by block, every kv head in turn: the cache rows are read in order, whole.
+// Block by block, every kv head in turn: the cache rows are read in order, whole. Rows with a
+// slot_stride fold block k into their state k.
 template <bool F16>
 void heads_few(const AttnRows* rows, int ng, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
-  for (int64_t b0 = j0; b0 < j1; b0 += kRowsBlock) {
-    const int64_t b1 = b0 + kRowsBlock < j1 ? b0 + kRowsBlock : j1;
-    for (int g = 0; g < ng; ++g) fold_few<F16>(rows[g], attn_kv_head(kv, g), b0, b1, HS, j1);
+  for (int64_t b0 = j0, k = 0; b0 < j1; b0 += kAttnBlock, ++k) {
+    const int64_t b1 = b0 + kAttnBlock < j1 ? b0 + kAttnBlock : j1;
+    for (int g = 0; g < ng; ++g) {
+      AttnRows slot = rows[g];
+      const int64_t off = k * slot.slot_stride;
+      slot.m += off, slot.l += off, slot.acc += off;
+      fold_few<F16>(slot, attn_kv_head(kv, g), b0, b1, HS, j1);
+    }
   }
 }
 
@@ -203,6 +211,21 @@ void heads_avx2(const AttnRows* rows, int ng, const AttnKv& kv, int64_t j0, int6
   else heads_few<false>(rows, ng, kv, j0, j1, HS);
 }
 
+void merge_avx2(float* m, float* l, float* acc, int64_t n, int64_t stride, int64_t HS) {
+  if (HS % 8 != 0) return attn_merge_scalar()(m, l, acc, n, stride, HS);
+  for (int64_t k = 1; k < n; ++k) {
+    const float mk = m[k * stride];
+    if (mk == -INFINITY) continue;
+    const AttnFold f = attn_fold(*m, mk);
+    *l = attn_fold_sum(*l, l[k * stride], f);
+    *m = f.m;
+    const float* a = acc + k * stride;
+    const __m256 cn = _mm256_set1_ps(f.c_new), co = _mm256_set1_ps(f.c_old);
+    for (int64_t d = 0; d < HS; d += 8)
+      _mm256_storeu_ps(acc + d, _mm256_fmadd_ps(_mm256_loadu_ps(a + d), cn, _mm256_mul_ps(_mm256_loadu_ps(acc + d), co)));
+  }
+}
+
 }  // namespace
 }  // namespace tock
 
@@ -212,5 +235,6 @@ namespace tock {
 
 AttnBlockFn attn_block_avx2_rows() { return block_avx2_rows; }
 AttnHeadsFn attn_heads_avx2() { return heads_avx2; }
+AttnMergeFn attn_merge_avx2() { return merge_avx2; }
 
 }  // namespace tock

@@ -5,8 +5,11 @@
 //   for all of them. Prefill: tiles of up to kRowsPerTile rows, one split. Decode (and a few
 //   tokens after a deep prefix): too few tiles × kv heads for the threads, so positions are
 //   split too, each thread walking its range of whole cache rows for every kv head (block by
-//   block, every head in turn: attn_heads_*), and the partial softmax states of every row merged:
-//   M = max m_s, L = Σ l_s·e^(m_s−M), out = Σ acc_s·e^(m_s−M) / L.
+//   block, every head in turn: attn_heads_*). A split's blocks each leave their own softmax
+//   state, and the states are folded in block order afterwards (attn_merge_*) with the very
+//   operations one pass would have used: a row's output has the same bits for any split, thread
+//   count or tile (attention_kernels.hpp), so a prompt's last token computed alone after a cached
+//   prefix gives what it gives inside the prompt's prefill.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -23,7 +26,7 @@ namespace tock {
 namespace {
 
 constexpr int64_t kRowsPerTile = 64;   // query rows per unit (tokens × group heads)
-constexpr int64_t kMinSplit = 64;      // positions per decode split, at least
+constexpr int64_t kMinSplit = kAttnBlock;  // positions per decode split, at least (whole blocks)
 // Decode splits per thread: every split starts cold streams (its first positions arrive as demand
 // misses before the prefetch runs ahead) and shortens the prefetched runs, so fewer is cheaper:
 // bench_attention_decode at depth 1024 (30 layers, caches evicted), 1 vs 2 per thread, paired
@@ -65,34 +68,42 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
     fail("attention: bad shape T=", T, " p0=", p0, " NH=", NH, " NKV=", NKV, " HS=", HS);
   const AttnBlockFn block = isa == Isa::Scalar ? attn_block_scalar() : attn_block_avx2();
   const AttnHeadsFn heads = isa == Isa::Scalar ? nullptr : attn_heads_avx2();
+  const AttnMergeFn merge = isa == Isa::Scalar ? attn_merge_scalar() : attn_merge_avx2();
   const int64_t group = NH / NKV, n_kv = p0 + T;
   const int64_t hs = kv.head_stride != 0 ? kv.head_stride : HS;  // elements between kv heads
   const int64_t Tq = std::max<int64_t>(1, kRowsPerTile / group);  // tokens per tile
   const int64_t n_tiles = (T + Tq - 1) / Tq;
   const int64_t R_max = std::min(T, Tq) * group;
+  const int64_t n_blocks = (n_kv + kAttnBlock - 1) / kAttnBlock;
   int64_t n_split = 1;
   if (n_tiles * NKV < 4 * thread_count())
     n_split = std::clamp<int64_t>(n_kv / kMinSplit, 1, std::max<int64_t>(1, kSplitsPerThread * thread_count() / n_tiles));
-  // Split s holds positions [s·n_kv/n_split, (s+1)·n_kv/n_split): equal shares (whole blocks
-  // left the last split short, and the thread holding it idle while another finished a full one).
+  // Split s holds blocks [s·n_blocks/n_split, (s+1)·n_blocks/n_split): equal shares of whole
+  // blocks (block boundaries are where every kernel's arithmetic restarts).
   const int64_t units = NKV * n_tiles * n_split;
+  // Softmax states per (tile, g): one, or one per block when positions are split.
+  const int64_t n_slots = n_split > 1 ? n_blocks : 1;
 
-  // Per unit: q rows (R_max·HS), acc (R_max·HS), m and l (R_max each); limits apart.
-  const int64_t per_unit = R_max * (2 * HS + 2);
-  if (t_state.size() < size_t(units * per_unit)) t_state.resize(size_t(units * per_unit));
+  // Per unit: q rows (R_max·HS); limits apart. Per state: acc (R_max·HS), m and l (R_max each).
+  const int64_t per_unit = R_max * HS, per_slot = R_max * (HS + 2);
+  const int64_t slots_at = units * per_unit;
+  const size_t n_state = size_t(slots_at + NKV * n_tiles * n_slots * per_slot);
+  if (t_state.size() < n_state) t_state.resize(n_state);
   if (t_limits.size() < size_t(units * R_max)) t_limits.resize(size_t(units * R_max));
   float* state = t_state.data();
   int64_t* limits = t_limits.data();
   // Unit (tile, g, split) = ((n_tiles−1−tile)·NKV + g)·n_split + split: heaviest tiles first
   // (the last tiles of a causal prefill see the most positions).
   auto tile_of = [&](int64_t u) { return n_tiles - 1 - u / (n_split * NKV); };
+  auto first_block = [&](int64_t split) { return split * n_blocks / n_split; };
+  // The rows of unit u, with (when split) the state of its first block and the stride to the next.
   auto unit_rows = [&](int64_t u) {
-    float* Q = state + u * per_unit;
-    float* acc = Q + R_max * HS;
+    float* acc = state + slots_at + ((u / n_split) * n_slots + (n_split > 1 ? first_block(u % n_split) : 0)) * per_slot;
     float* m = acc + R_max * HS;
-    return AttnRows{Q, limits + u * R_max, 0, m, m + R_max, acc};
+    return AttnRows{state + u * per_unit, limits + u * R_max, 0, m, m + R_max, acc, n_split > 1 ? per_slot : 0};
   };
-  // The unit's rows (its tile's tokens × the query heads of kv head g): scaled queries, empty state.
+  // The unit's rows (its tile's tokens × the query heads of kv head g): scaled queries, empty
+  // states (every block of its split).
   auto prepare = [&](int64_t u) {
     const int64_t g = (u / n_split) % NKV, t0 = tile_of(u) * Tq, t1 = std::min(T, t0 + Tq);
     AttnRows rows = unit_rows(u);
@@ -104,28 +115,37 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
         for (int64_t d = 0; d < HS; ++d) Q[rows.R * HS + d] = qh[d] * scale;
         lim[rows.R] = p0 + t + 1;
       }
-    std::fill_n(rows.acc, rows.R * HS, 0.0f);
-    std::fill_n(rows.m, rows.R, -std::numeric_limits<float>::infinity());
-    std::fill_n(rows.l, rows.R, 0.0f);
+    const int64_t split = u % n_split;
+    const int64_t n_own = n_split > 1 ? first_block(split + 1) - first_block(split) : 1;
+    for (int64_t k = 0; k < n_own; ++k) {
+      std::fill_n(rows.acc + k * per_slot, rows.R * HS, 0.0f);
+      std::fill_n(rows.m + k * per_slot, rows.R, -std::numeric_limits<float>::infinity());
+      std::fill_n(rows.l + k * per_slot, rows.R, 0.0f);
+    }
     return rows;
   };
   auto kv_head = [&](int64_t g) {
     return AttnKv{kv_offset(kv, kv.k, g * hs), kv_offset(kv, kv.v, g * hs), kv.type, kv.stride, hs};
+  };
+  // out rows of (tile, g) = acc · (1/l) of its (first) state.
+  auto write_out = [&](int64_t u, const AttnRows& rows) {
+    const int64_t g = (u / n_split) % NKV, t0 = tile_of(u) * Tq, t1 = std::min(T, t0 + Tq);
+    int r = 0;
+    for (int64_t t = t0; t < t1; ++t)
+      for (int64_t hh = 0; hh < group; ++hh, ++r) {
+        float* o = out + (t * NH + g * group + hh) * HS;
+        const float inv = 1.0f / rows.l[r];
+        for (int64_t d = 0; d < HS; ++d) o[d] = rows.acc[r * HS + d] * inv;
+      }
   };
   const bool threads = T * group * n_kv * NKV >= kMinParallel;
   if (n_split == 1) {
     parallel_for(units, [&](int64_t u0, int64_t u1) {
       for (int64_t u = u0; u < u1; ++u) {
         const AttnRows rows = prepare(u);
-        const int64_t g = u % NKV, t0 = tile_of(u) * Tq, t1 = std::min(T, t0 + Tq);
-        block(rows, kv_head(g), 0, p0 + t1, HS);
-        int r = 0;
-        for (int64_t t = t0; t < t1; ++t)
-          for (int64_t hh = 0; hh < group; ++hh, ++r) {
-            float* o = out + (t * NH + g * group + hh) * HS;
-            const float inv = 1.0f / rows.l[r];
-            for (int64_t d = 0; d < HS; ++d) o[d] = rows.acc[r * HS + d] * inv;
-          }
+        const int64_t t1 = std::min(T, tile_of(u) * Tq + Tq);
+        block(rows, kv_head(u % NKV), 0, p0 + t1, HS);
+        write_out(u, rows);
       }
     }, threads ? 1 : units);
   } else {
@@ -136,47 +156,37 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
       for (int64_t w = w0; w < w1; ++w) {
         const int64_t tile_rev = w / n_split, split = w % n_split;
         const int64_t t1 = std::min(T, (n_tiles - 1 - tile_rev) * Tq + Tq);
-        const int64_t j0 = split * n_kv / n_split, j1 = std::min(p0 + t1, (split + 1) * n_kv / n_split);
+        const int64_t j0 = first_block(split) * kAttnBlock;
+        const int64_t j1 = std::min(p0 + t1, first_block(split + 1) * kAttnBlock);
         AttnRows rows[kMaxPassHeads];
         for (int64_t g0 = 0; g0 < NKV; g0 += kMaxPassHeads) {
           const int ng = int(std::min<int64_t>(kMaxPassHeads, NKV - g0));
           for (int i = 0; i < ng; ++i) rows[i] = prepare((tile_rev * NKV + g0 + i) * n_split + split);
+          if (j0 >= j1) continue;  // a tile that ends before this split's positions
           if (isa == Isa::Scalar) attn_heads_each(block, rows, ng, kv_head(g0), j0, j1, HS);
           else heads(rows, ng, kv_head(g0), j0, j1, HS);
         }
       }
     }, threads ? 1 : n_tiles * n_split);
+    // Each (tile, g): its rows' block states folded in order into the first, then out.
+    parallel_for(NKV * n_tiles, [&](int64_t v0, int64_t v1) {
+      for (int64_t v = v0; v < v1; ++v) {
+        AttnRows rows = unit_rows(v * n_split);
+        rows.R = int(std::min(T, tile_of(v * n_split) * Tq + Tq) - tile_of(v * n_split) * Tq) * int(group);
+        for (int r = 0; r < rows.R; ++r) merge(rows.m + r, rows.l + r, rows.acc + r * HS, n_blocks, per_slot, HS);
+        write_out(v * n_split, rows);
+      }
+    }, threads ? 1 : NKV * n_tiles);
   }
 
-  // The final max and sum of the last token's rows (for probs_last), per head.
-  std::vector<float> Mh(size_t(probs_last ? NH : 0)), Lh(size_t(probs_last ? NH : 0));
-  for (int64_t u = 0; u < units; u += n_split) {  // split 0 of each (tile, g)
-    const int64_t g = (u / n_split) % NKV, t0 = tile_of(u) * Tq, t1 = std::min(T, t0 + Tq);
-    int r = 0;
-    for (int64_t t = t0; t < t1; ++t)
-      for (int64_t hh = 0; hh < group; ++hh, ++r) {
-        const int64_t h = g * group + hh;
-        float M = -std::numeric_limits<float>::infinity(), L = 0.0f;
-        for (int64_t s = 0; s < n_split; ++s) M = std::max(M, unit_rows(u + s).m[r]);
-        float* o = out + (t * NH + h) * HS;
-        if (n_split > 1) {
-          // Merge: M = max m_s, L = Σ l_s·e^(m_s−M), out = Σ acc_s·e^(m_s−M) / L.
-          std::fill_n(o, HS, 0.0f);
-          for (int64_t s = 0; s < n_split; ++s) {
-            const AttnRows rs = unit_rows(u + s);
-            if (rs.l[r] == 0.0f) continue;  // a split this row saw nothing of
-            const float w = std::exp(rs.m[r] - M);
-            L += rs.l[r] * w;
-            for (int64_t d = 0; d < HS; ++d) o[d] += rs.acc[r * HS + d] * w;
-          }
-          for (int64_t d = 0; d < HS; ++d) o[d] /= L;
-        } else {
-          L = unit_rows(u).l[r];
-        }
-        if (probs_last && t == T - 1) Mh[size_t(h)] = M, Lh[size_t(h)] = L;
-      }
-  }
   if (!probs_last) return;
+  // The final max and sum of the last token's rows, per head (in its (tile, g)'s first state).
+  std::vector<float> Mh(static_cast<size_t>(NH)), Lh(static_cast<size_t>(NH));
+  const int64_t last_tile = (T - 1) / Tq, r_last = (T - 1 - last_tile * Tq) * group;
+  for (int64_t g = 0; g < NKV; ++g) {
+    const AttnRows rows = unit_rows(((n_tiles - 1 - last_tile) * NKV + g) * n_split);
+    for (int64_t hh = 0; hh < group; ++hh) Mh[size_t(g * group + hh)] = rows.m[r_last + hh], Lh[size_t(g * group + hh)] = rows.l[r_last + hh];
+  }
   // The clock's view: e^(s_j − M)/L, consistent with the output's own normalisation.
   const float* ql = q + (T - 1) * NH * HS;
   for (int64_t h = 0; h < NH; ++h) {

@@ -53,7 +53,32 @@ AttnBlockFn attn_block_scalar() { return block_scalar; }
 
 void attn_heads_each(AttnBlockFn block, const AttnRows* rows, int ng, const AttnKv& kv, int64_t j0,
                      int64_t j1, int64_t HS) {
-  for (int g = 0; g < ng; ++g) block(rows[g], attn_kv_head(kv, g), j0, j1, HS);
+  for (int g = 0; g < ng; ++g) {
+    if (rows[g].slot_stride == 0) {
+      block(rows[g], attn_kv_head(kv, g), j0, j1, HS);
+      continue;
+    }
+    AttnRows slot = rows[g];
+    slot.slot_stride = 0;
+    for (int64_t b0 = j0; b0 < j1; b0 += kAttnBlock) {
+      block(slot, attn_kv_head(kv, g), b0, b0 + kAttnBlock < j1 ? b0 + kAttnBlock : j1, HS);
+      slot.m += rows[g].slot_stride, slot.l += rows[g].slot_stride, slot.acc += rows[g].slot_stride;
+    }
+  }
+}
+
+AttnMergeFn attn_merge_scalar() {
+  return [](float* m, float* l, float* acc, int64_t n, int64_t stride, int64_t HS) {
+    for (int64_t k = 1; k < n; ++k) {
+      const float mk = m[k * stride];
+      if (mk == -INFINITY) continue;
+      const AttnFold f = attn_fold(*m, mk);
+      *l = attn_fold_sum(*l, l[k * stride], f);
+      *m = f.m;
+      const float* a = acc + k * stride;
+      for (int64_t d = 0; d < HS; ++d) acc[d] = std::fma(a[d], f.c_new, acc[d] * f.c_old);
+    }
+  };
 }
 
 }  // namespace tock

@@ -13,4 +13,12 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): the order of the hadd transposes that reduce 4 or 8
+// vectors at once (attention scores), for a lone vector that must round the same way.
+inline float hsum_pairs(__m256 v) {
+  const __m256 t = _mm256_hadd_ps(v, v);  // lanes 0, 1: v0+v1, v2+v3; lanes 4, 5: v4+v5, v6+v7
+  const __m256 u = _mm256_hadd_ps(t, t);  // lane 0: (v0+v1)+(v2+v3); lane 4: (v4+v5)+(v6+v7)
+  return _mm_cvtss_f32(_mm_add_ss(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1)));
+}
+
 }  // namespace tock

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -202,6 +203,54 @@ TEST(Attention, ThreadedMatchesSingleThreaded) {
     // Splits differ with the thread count (another summation order), not the result.
     for (size_t i = 0; i < one.size(); ++i) EXPECT_NEAR(one[i], two[i], 2e-6f) << i << (head_major ? " head-major" : "");
   }
+}
+
+// A query row's output has the same bits whichever call computes it: a prompt's last token
+// alone after a cached prefix (T = 1, positions split over threads) and inside the prompt's
+// prefill (tiles of many rows, or a few-rows call) must agree exactly, or a cached prefix changes
+// sampled text. For each depth n and T tokens in one call (the tokens at positions n−T .. n−1, as
+// a prefill after a prefix), every token's output is compared bit for bit with that token alone
+// at 1 thread (no split) — and the token alone again at 3 threads (split positions).
+TEST(Attention, QueryRowHasTheSameBitsInAnyCallTileOrSplit) {
+  struct Heads {
+    int64_t NH, NKV, HS;
+  };
+  const int n_threads = thread_count();
+  int64_t compared = 0;
+  uint32_t seed = 300;
+  for (Heads h : {Heads{9, 3, 64}, Heads{10, 2, 40}})
+    for (bool f16 : {false, true})
+      for (int64_t n : {1, 7, 64, 65, 300}) {
+        // Every position's queries: (n, NH, HS); the cache holds positions 0 .. n−1.
+        const Case all{n, 0, h.NH, h.NKV, h.HS};
+        Data d(all, f16, seed++);
+        const KvRows kv = d.head_major(all, f16);
+        const int64_t C = h.NH * h.HS;
+        const float scale = 1.0f / std::sqrt(float(h.HS));
+        // alone[t]: token t by itself (T = 1, p0 = t) at 1 thread, and at 3 threads.
+        std::vector<float> alone(size_t(n * C)), alone3(size_t(n * C));
+        set_thread_count(1);
+        for (int64_t t = 0; t < n; ++t)
+          attention_causal(d.q.data() + t * C, 1, t, kv, h.NH, h.NKV, h.HS, scale, alone.data() + t * C);
+        set_thread_count(3);
+        for (int64_t t = 0; t < n; ++t)
+          attention_causal(d.q.data() + t * C, 1, t, kv, h.NH, h.NKV, h.HS, scale, alone3.data() + t * C);
+        EXPECT_EQ(std::memcmp(alone.data(), alone3.data(), alone.size() * sizeof(float)), 0)
+            << "T=1 split over 3 threads, n=" << n << " NH=" << h.NH << " HS=" << h.HS << (f16 ? " f16" : " f32");
+        set_thread_count(2);
+        for (int64_t T : {1, 2, 5, 8, 9, 16, 64}) {
+          if (T > n) continue;
+          const int64_t p0 = n - T;
+          std::vector<float> got(size_t(T * C), NAN);
+          attention_causal(d.q.data() + p0 * C, T, p0, kv, h.NH, h.NKV, h.HS, scale, got.data());
+          for (int64_t t = 0; t < T; ++t, ++compared)
+            EXPECT_EQ(std::memcmp(got.data() + t * C, alone.data() + (p0 + t) * C, size_t(C) * sizeof(float)), 0)
+                << "token " << t << " of T=" << T << " after p0=" << p0 << ", NH=" << h.NH << " NKV=" << h.NKV
+                << " HS=" << h.HS << (f16 ? " f16" : " f32");
+        }
+      }
+  set_thread_count(n_threads);
+  EXPECT_GT(compared, 500);
 }
 
 TEST(Attention, RejectsBadInput) {
