@@ -126,17 +126,13 @@ bool stream_step(StreamState& st, httplib::DataSink& sink) {
   const auto gone = [&] { return st.choices.cancel(), false; };
   if (!st.sent_head) {  // OpenAI's first chat chunk: the role, no content yet; completions' echo: the prompt
     st.sent_head = true;
+    const bool chat = st.request.endpoint == Endpoint::chat;
     for (size_t i = 0; i < st.choices.jobs.size(); ++i) {
       const std::string& echo = st.request.echo[st.request.prompt_of(i)];
-      if (st.request.endpoint == Endpoint::chat) {
-        if (!write_event(sink, st, dump_json(stream_chunk(st.request, st.id, i, "", {}, 0, true, Finish::running, {}, st.tok))))
-          return gone();
-      } else if (!echo.empty()) {
-        if (!write_event(sink, st, dump_json(stream_chunk(st.request, st.id, i, echo, {}, 0, false, Finish::running, {},
-                                                          st.tok))))
-          return gone();
-        st.offset[i] += echo.size();
-      }
+      if (!chat && echo.empty()) continue;
+      const json chunk = stream_chunk(st.request, st.id, i, echo, {}, 0, chat, Finish::running, {}, st.tok);
+      if (!write_event(sink, st, dump_json(chunk))) return gone();
+      st.offset[i] += echo.size();
     }
     return true;
   }

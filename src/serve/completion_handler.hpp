@@ -1,6 +1,8 @@
-// POST /v1/chat/completions and /v1/completions: parse, submit to the scheduler, then either wait
-// for the whole reply or stream it as Server-Sent Events (`data: {chunk}\n\n` ... `data: [DONE]`).
-// A stream that can no longer be written (client gone) cancels its job, which frees the slot at
+// POST /v1/chat/completions and /v1/completions: parse, submit one scheduler job per choice (n per
+// prompt, all queued or none), then either wait for every choice's whole reply or stream them as
+// Server-Sent Events (`data: {chunk}\n\n` ... `data: [DONE]`), the choices' chunks interleaved as
+// they come. One choice that fails fails the request (its error; the others are cancelled).
+// A stream that can no longer be written (client gone) cancels its jobs, which frees the slots at
 // the scheduler's next tick; while a request waits (queue, prefill) an SSE comment line is sent
 // every 250 ms so a vanished client is noticed then too. Both kinds also poll their socket
 // (client_socket.hpp): a stream at each step (a write to a closed connection can still succeed),

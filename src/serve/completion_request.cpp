@@ -278,13 +278,11 @@ CompletionRequest parse_completion_request(std::string_view body, Endpoint endpo
   for (size_t i = 0; i < prompts.size(); ++i) {
     const int64_t n_prompt = int64_t(prompts[i].size());
     const std::string& name = names[i];
-    if (n_prompt == 0)
-      throw ApiError(400, (name == "messages" || name == "prompt" ? std::string("the prompt") : "'" + name + "'") +
-                              " is empty (no tokens)", name);
+    const std::string what = prompts.size() > 1 ? "'" + name + "'" : std::string("the prompt");
+    if (n_prompt == 0) throw ApiError(400, what + " is empty (no tokens)", name);
     if (n_prompt >= limits.ctx)
-      throw ApiError(400, (prompts.size() > 1 ? "'" + name + "'" : std::string("the prompt")) + " has " +
-                              std::to_string(n_prompt) + " tokens; the context holds " + std::to_string(limits.ctx) +
-                              " tokens per request (prompt + max_tokens), so at most " +
+      throw ApiError(400, what + " has " + std::to_string(n_prompt) + " tokens; the context holds " +
+                              std::to_string(limits.ctx) + " tokens per request (prompt + max_tokens), so at most " +
                               std::to_string(limits.ctx - 1) + " prompt tokens fit",
                      name, "context_length_exceeded");
     if (prompts[i].size() > prompts[longest].size()) longest = i;
