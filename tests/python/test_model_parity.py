@@ -5,6 +5,8 @@
 - fast path: same top-1 token at >= 99% of teacher-forced positions of a 512-token English text,
   perplexity within 1% of the reference's;
 - incremental decoding (token by token, odd chunks) gives the same logits as one batch;
+- fast path: a prompt's last token after its prefix (as with a cached prefix) gives the same bits
+  as inside the prompt's prefill;
 - random-weight GPT-2, Llama and Qwen2 models written by Tock's GGUF writer: logits within 1e-4.
 """
 import os
@@ -99,6 +101,21 @@ def test_prefill_asking_only_last_logits_gives_the_same_rows(smollm, text_ids, r
     fast_last = tock_logits(path, ids, "fast", 7, last_only=True)
     fast_whole = tock_logits(path, ids, "fast", 7)
     assert rel_err(fast_last, fast_whole[6::7].tolist() + [fast_whole[-1].tolist()]) < 1e-3
+
+
+def test_last_token_after_its_cached_prefix_gives_the_prefills_bits(smollm, text_ids):
+    """With a cached prefix (tock serve's prefix cache, a chat's next turn) a prompt's last token
+    is computed alone, as decoding does; without, inside the prompt's prefill tiles. Attention
+    must round a query row the same way in both (attention_kernels.hpp), or a cached prefix
+    changes logprobs and sampled text. 300 tokens: the lone token's positions are split
+    over the threads; 37: one pass. Bit for bit, not close."""
+    path, _ = smollm
+    for n in (37, 300):
+        ids = text_ids[:n]
+        whole = tock_logits(path, ids, "fast", n, last_only=True)
+        cached = tock_logits(path, ids, "fast", n - 1, last_only=True)
+        assert cached.shape[0] == 2
+        np.testing.assert_array_equal(cached[1], whole[0], err_msg=f"{n} tokens")
 
 
 def test_fast_path_top1_and_perplexity(smollm, text_ids, ref_logits):
