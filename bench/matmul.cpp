@@ -147,7 +147,7 @@ int main(int argc, char** argv) try {
       std::vector<uint8_t> rows8;
       if (tock::rows8_type(type)) {
         rows8.resize(tock::rows8_bytes(type, K, N));
-        tock::pack_rows8(type, w.data(), K, N, 0, (N + tock::kRows8 - 1) / tock::kRows8, rows8.data());
+        tock::pack_rows8(type, w.data(), K, N, 0, (N + tock::kRows8Pair - 1) / tock::kRows8Pair, rows8.data());
       }
       for (const auto& Tstr : Ts) {
         const int64_t T = std::stoll(Tstr);

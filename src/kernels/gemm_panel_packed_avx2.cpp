@@ -1,5 +1,5 @@
 // AVX2 decoder of 16-row Pairs16 panels (gemm_panel.hpp) from weights in the rows8 layout
-// (packed_rows8.hpp): a panel is two groups side by side, and each group's code unit j widens
+// (packed_rows8.hpp): a panel is one interleaved pair of groups, and each group's code unit j widens
 // straight to its half of the panel's pair j (and, for the 4-bit formats, pair j + 8): no
 // transpose, unlike the decoder from the stored rows (gemm_panel_avx2.cpp). The same codes and
 // scales as pack_q_panel for every row of the matrix, so the GEMM's outputs keep their bits.
@@ -19,7 +19,7 @@ namespace {
 constexpr int R = 16;  // panel rows: groups 2p and 2p + 1
 
 template <DType kType>
-void unpack(const uint8_t* packed, int64_t nb, int64_t groups, int64_t g0, int16_t* codes, float* d, float* m) {
+void unpack(const uint8_t* packed, int64_t nb, int64_t g0, int16_t* codes, float* d, float* m) {
   const Rows8Layout l = rows8_layout(kType);
   const __m256i low = _mm256_set1_epi16(0x0F), eight = _mm256_set1_epi16(8);
   for (int64_t b = 0; b < nb; ++b) {
@@ -27,13 +27,7 @@ void unpack(const uint8_t* packed, int64_t nb, int64_t groups, int64_t g0, int16
     for (int h = 0; h < 2; ++h) {
       float* db = d + b * R + 8 * h;
       float* mb = m + b * R + 8 * h;
-      if (g0 + h >= groups) {  // past the matrix: zero codes and scales
-        _mm256_storeu_ps(db, _mm256_setzero_ps());
-        _mm256_storeu_ps(mb, _mm256_setzero_ps());
-        for (int j = 0; j < 16; ++j) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * j + 16 * h), _mm256_setzero_si256());
-        continue;
-      }
-      const uint8_t* p = packed + size_t((g0 + h) * nb + b) * l.group_block;
+      const uint8_t* p = packed + rows8_offset(l, nb, g0 + h, b);  // pad rows: zero scales
       const auto* units = reinterpret_cast<const __m128i*>(p + l.units_offset);
       _mm256_storeu_ps(db, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
       _mm256_storeu_ps(mb, kType == DType::Q4_1 ? _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + l.m_offset)))
@@ -59,13 +53,13 @@ void unpack(const uint8_t* packed, int64_t nb, int64_t groups, int64_t g0, int16
 
 }  // namespace
 
-bool pack_q_panel16_rows8_avx2(DType t, const uint8_t* packed, int64_t K, int64_t N, int64_t n0, int16_t* codes,
+bool pack_q_panel16_rows8_avx2(DType t, const uint8_t* packed, int64_t K, int64_t, int64_t n0, int16_t* codes,
                                float* d, float* m) {
-  const int64_t nb = K / 32, groups = (N + kRows8 - 1) / kRows8, g0 = n0 / kRows8;
+  const int64_t nb = K / 32, g0 = n0 / kRows8;
   switch (t) {
-    case DType::Q8_0: unpack<DType::Q8_0>(packed, nb, groups, g0, codes, d, m); return true;
-    case DType::Q4_0: unpack<DType::Q4_0>(packed, nb, groups, g0, codes, d, m); return true;
-    case DType::Q4_1: unpack<DType::Q4_1>(packed, nb, groups, g0, codes, d, m); return true;
+    case DType::Q8_0: unpack<DType::Q8_0>(packed, nb, g0, codes, d, m); return true;
+    case DType::Q4_0: unpack<DType::Q4_0>(packed, nb, g0, codes, d, m); return true;
+    case DType::Q4_1: unpack<DType::Q4_1>(packed, nb, g0, codes, d, m); return true;
     default: return false;
   }
 }

@@ -29,6 +29,12 @@ namespace {
 constexpr int R = kRows8;
 constexpr int kTile = 6;  // 12 sums + 2 weight vectors + 2 scratch = 16 ymm registers (G = 2)
 
+// Software prefetch distance along a pair's stream: a decode reads the weights from DRAM, and the
+// hardware's streams stop at each 4 KiB page. Q4_1 576x49152, 1 thread, median ms over alternated
+// bench_matmul runs (stored rows / rows8): no prefetch 1.64 / 1.42, 2 KiB 1.57 / 1.05, 4 KiB
+// 2.19 / 1.32 (a noisy box; Q8_0 alike: 2.50 / 2.86, 2.20 / 1.90, 2.37 / 2.21).
+constexpr int kPrefetchBytes = 2048;
+
 alignas(32) constexpr uint16_t kLowNibble[16] = {0xF, 0xF, 0xF, 0xF, 0xF, 0xF, 0xF, 0xF,
                                                  0xF, 0xF, 0xF, 0xF, 0xF, 0xF, 0xF, 0xF};
 
@@ -68,8 +74,9 @@ inline __m256i pair(const uint8_t* units, int j) {
   return v;
 }
 
-// s += w·a (vpmaddwd, i32 lanes), a = the activation pair at q broadcast; the _first forms start
-// the sums. In asm as in gemm_avx2.cpp: g++ 12 spills a 6-row tile's 12 sums otherwise.
+// s0 += w0·a, s1 += w1·a (vpmaddwd, i32 lanes), a = the activation pair at q broadcast; the
+// _first form starts the sums. In asm as in gemm_avx2.cpp: g++ 12 spills a 6-row tile's 12 sums
+// otherwise.
 inline void madd2(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const int16_t* q) {
   asm("vpbroadcastd %[q], %%ymm14\n\t"
       "vpmaddwd %%ymm14, %[w0], %%ymm15\n\t"
@@ -88,39 +95,24 @@ inline void madd2_first(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const 
       : [w0] "x"(w0), [w1] "x"(w1), [q] "m"(*reinterpret_cast<const int32_t*>(q))
       : "xmm14");
 }
-inline void madd1(__m256i& s, __m256i w, const int16_t* q) {
-  asm("vpbroadcastd %[q], %%ymm14\n\t"
-      "vpmaddwd %%ymm14, %[w], %%ymm14\n\t"
-      "vpaddd %%ymm14, %[s], %[s]"
-      : [s] "+x"(s)
-      : [w] "x"(w), [q] "m"(*reinterpret_cast<const int32_t*>(q))
-      : "xmm14");
-}
-inline void madd1_first(__m256i& s, __m256i w, const int16_t* q) {
-  asm("vpbroadcastd %[q], %%ymm14\n\t"
-      "vpmaddwd %%ymm14, %[w], %[s]"
-      : [s] "=x"(s)
-      : [w] "x"(w), [q] "m"(*reinterpret_cast<const int32_t*>(q))
-      : "xmm14");
-}
-
-// Lanes [lo, hi) of the G groups' 8·G lanes (v[g] lane r = row 8g + r) to y (y[0] = lane 0).
-template <int G>
-inline void store_lanes(const __m256 v[G], float* y, int lo, int hi) {
-  if (lo == 0 && hi == G * R) {
-    for (int g = 0; g < G; ++g) _mm256_storeu_ps(y + g * R, v[g]);
+// Lanes [lo, hi) of the pair's 16 lanes (v[g] lane r = row 8g + r) to y (y[0] = lane 0).
+inline void store_lanes(const __m256 v[2], float* y, int lo, int hi) {
+  if (lo == 0 && hi == 2 * R) {
+    _mm256_storeu_ps(y, v[0]);
+    _mm256_storeu_ps(y + R, v[1]);
     return;
   }
-  alignas(32) float tmp[G * R];
-  for (int g = 0; g < G; ++g) _mm256_store_ps(tmp + g * R, v[g]);
+  alignas(32) float tmp[2 * R];
+  _mm256_store_ps(tmp, v[0]);
+  _mm256_store_ps(tmp + R, v[1]);
   std::memcpy(y + lo, tmp + lo, size_t(hi - lo) * sizeof(float));
 }
 
-// G groups (the first at w, the next group_bytes on) times NT activation rows x[t]:
-// rows t of y (ldy apart), lanes [lo, hi).
-template <typename F, int G, int NT>
-void tile(int64_t nb, const uint8_t* w, size_t group_bytes, const BlockQ16_32* const* x, float* y, int64_t ldy,
-          int lo, int hi) {
+// One pair of groups (16 rows, its blocks from w on) times NT activation rows x[t]: rows t of y
+// (ldy apart), lanes [lo, hi).
+template <typename F, int NT>
+void tile(int64_t nb, const uint8_t* w, const BlockQ16_32* const* x, float* y, int64_t ldy, int lo, int hi) {
+  constexpr int G = 2;
   __m256 acc[NT][G];
   for (int t = 0; t < NT; ++t)
     for (int g = 0; g < G; ++g) acc[t][g] = _mm256_setzero_ps();
@@ -128,25 +120,19 @@ void tile(int64_t nb, const uint8_t* w, size_t group_bytes, const BlockQ16_32* c
   for (int t = 0; t < NT; ++t) xt[t] = x[t];
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* blk[G];
-    for (int g = 0; g < G; ++g) blk[g] = w + size_t(g) * group_bytes + size_t(b) * F::kBlock;
+    for (int g = 0; g < G; ++g) blk[g] = w + size_t(2 * b + g) * F::kBlock;
+    for (size_t o = 0; o < G * F::kBlock; o += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(blk[0]) + kPrefetchBytes + o, _MM_HINT_T0);
     __m256i s[NT][G];
 #pragma GCC unroll 16
     for (int j = 0; j < 16; ++j) {
-      __m256i wv[G];
-      for (int g = 0; g < G; ++g) wv[g] = pair<F>(blk[g] + F::kUnits, j);
+      const __m256i w0 = pair<F>(blk[0] + F::kUnits, j), w1 = pair<F>(blk[1] + F::kUnits, j);
       for (int t = 0; t < NT; ++t) {
         const int16_t* q = xt[t][b].qs + 2 * j;
-        if constexpr (G == 2) {
-          if (j == 0)
-            madd2_first(s[t][0], s[t][1], wv[0], wv[1], q);
-          else
-            madd2(s[t][0], s[t][1], wv[0], wv[1], q);
-        } else {
-          if (j == 0)
-            madd1_first(s[t][0], wv[0], q);
-          else
-            madd1(s[t][0], wv[0], q);
-        }
+        if (j == 0)
+          madd2_first(s[t][0], s[t][1], w0, w1, q);
+        else
+          madd2(s[t][0], s[t][1], w0, w1, q);
       }
     }
     // As in gemm_avx2.cpp: keeps g++ from a second stack copy of the f32 sums.
@@ -170,19 +156,18 @@ void tile(int64_t nb, const uint8_t* w, size_t group_bytes, const BlockQ16_32* c
       }
     }
   }
-  for (int t = 0; t < NT; ++t) store_lanes<G>(acc[t], y + t * ldy, lo, hi);
+  for (int t = 0; t < NT; ++t) store_lanes(acc[t], y + t * ldy, lo, hi);
 }
 
-template <typename F, int G>
-void tile_nt(int nt, int64_t nb, const uint8_t* w, size_t group_bytes, const BlockQ16_32* const* x, float* y,
-             int64_t ldy, int lo, int hi) {
+template <typename F>
+void tile_nt(int nt, int64_t nb, const uint8_t* w, const BlockQ16_32* const* x, float* y, int64_t ldy, int lo, int hi) {
   switch (nt) {
-    case 1: tile<F, G, 1>(nb, w, group_bytes, x, y, ldy, lo, hi); break;
-    case 2: tile<F, G, 2>(nb, w, group_bytes, x, y, ldy, lo, hi); break;
-    case 3: tile<F, G, 3>(nb, w, group_bytes, x, y, ldy, lo, hi); break;
-    case 4: tile<F, G, 4>(nb, w, group_bytes, x, y, ldy, lo, hi); break;
-    case 5: tile<F, G, 5>(nb, w, group_bytes, x, y, ldy, lo, hi); break;
-    default: tile<F, G, 6>(nb, w, group_bytes, x, y, ldy, lo, hi); break;
+    case 1: tile<F, 1>(nb, w, x, y, ldy, lo, hi); break;
+    case 2: tile<F, 2>(nb, w, x, y, ldy, lo, hi); break;
+    case 3: tile<F, 3>(nb, w, x, y, ldy, lo, hi); break;
+    case 4: tile<F, 4>(nb, w, x, y, ldy, lo, hi); break;
+    case 5: tile<F, 5>(nb, w, x, y, ldy, lo, hi); break;
+    default: tile<F, 6>(nb, w, x, y, ldy, lo, hi); break;
   }
 }
 
@@ -196,24 +181,20 @@ int tile_rows(int64_t left) {
 template <typename F>
 void packed_rows(int64_t K, const uint8_t* packed, int64_t n0, int64_t n1, const void* xv, int64_t T, float* y,
                  int64_t N) {
+  constexpr int P = kRows8Pair;
   const int64_t nb = K / 32;
-  const size_t group_bytes = size_t(nb) * F::kBlock;
+  const size_t pair_bytes = 2 * size_t(nb) * F::kBlock;
   const auto* x = static_cast<const BlockQ16_32*>(xv);
-  for (int64_t g = n0 / R; g * R < n1;) {
-    const int G = (g + 1) * R < n1 ? 2 : 1;
-    const int64_t base = g * R;
-    const int lo = int(n0 > base ? n0 - base : 0), hi = int(n1 - base < G * R ? n1 - base : G * R);
-    const uint8_t* w = packed + size_t(g) * group_bytes;
+  for (int64_t p = n0 / P; p * P < n1; ++p) {  // a pair past N's last multiple of 16: zero rows, never stored
+    const int64_t base = p * P;
+    const int lo = int(n0 > base ? n0 - base : 0), hi = int(n1 - base < P ? n1 - base : P);
+    const uint8_t* w = packed + size_t(p) * pair_bytes;
     const BlockQ16_32* xt[kTile];
     for (int64_t t0 = 0, nt = 0; t0 < T; t0 += nt) {
       nt = tile_rows(T - t0);
       for (int64_t i = 0; i < nt; ++i) xt[i] = x + (t0 + i) * nb;
-      if (G == 2)
-        tile_nt<F, 2>(int(nt), nb, w, group_bytes, xt, y + t0 * N + base, N, lo, hi);
-      else
-        tile_nt<F, 1>(int(nt), nb, w, group_bytes, xt, y + t0 * N + base, N, lo, hi);
+      tile_nt<F>(int(nt), nb, w, xt, y + t0 * N + base, N, lo, hi);
     }
-    g += G;
   }
 }
 

@@ -27,16 +27,16 @@ Rows8Layout rows8_layout(DType t) {
 }
 
 size_t rows8_bytes(DType t, int64_t K, int64_t N) {
-  return size_t((N + kRows8 - 1) / kRows8) * size_t(K / 32) * rows8_layout(t).group_block;
+  return size_t((N + kRows8Pair - 1) / kRows8Pair) * 2 * size_t(K / 32) * rows8_layout(t).group_block;
 }
 
-void pack_rows8(DType t, const uint8_t* w, int64_t K, int64_t N, int64_t g0, int64_t g1, uint8_t* out) {
+void pack_rows8(DType t, const uint8_t* w, int64_t K, int64_t N, int64_t p0, int64_t p1, uint8_t* out) {
   const Rows8Layout l = rows8_layout(t);
   const int64_t nb = K / 32;
   const size_t bb = block_bytes(t), row = size_t(nb) * bb, qs = qs_offset(t);
-  for (int64_t g = g0; g < g1; ++g) {
+  for (int64_t g = 2 * p0; g < 2 * p1; ++g) {
     for (int64_t b = 0; b < nb; ++b) {
-      uint8_t* o = out + size_t(g * nb + b) * l.group_block;
+      uint8_t* o = out + rows8_offset(l, nb, g, b);
       std::memset(o, 0, l.group_block);  // rows past the matrix: zero scales and codes
       for (int r = 0; r < kRows8 && g * kRows8 + r < N; ++r) {
         const uint8_t* blk = w + size_t(g * kRows8 + r) * row + size_t(b) * bb;
@@ -54,7 +54,7 @@ void unpack_rows8_row(DType t, const uint8_t* packed, int64_t K, int64_t n, uint
   const int r = int(n % kRows8);
   const size_t bb = block_bytes(t), qs = qs_offset(t);
   for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* p = packed + size_t(g * nb + b) * l.group_block;
+    const uint8_t* p = packed + rows8_offset(l, nb, g, b);
     uint8_t* blk = row + size_t(b) * bb;
     std::memcpy(blk, p + 2 * r, 2);
     if (l.m_offset) std::memcpy(blk + 2, p + l.m_offset + 2 * r, 2);

@@ -1,11 +1,17 @@
 #include "model/weights.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <string>
 
+#include "core/cpu_features.hpp"
 #include "core/error.hpp"
+#include "core/thread_pool.hpp"
 #include "io/gguf.hpp"
 #include "kernels/dequantize.hpp"
+#include "kernels/packed_rows8.hpp"
 
 namespace tock {
 namespace {
@@ -55,6 +61,36 @@ class Binder {
   ModelWeights& w_;
 };
 
+// Repacks W to the rows8 layout (owned by w), on the thread pool; with `release`, hands the whole
+// pages of W's stored bytes in the file's mapping back to the kernel (MADV_DONTNEED on a
+// read-only private file mapping: a later read faults the file's bytes back in, so nothing that
+// still reads them can go wrong, it only costs memory again).
+void pack_matrix(TensorView& W, bool release, const GgufFile& f, ModelWeights& w) {
+  if (!W.data || !rows8_type(W.type) || W.packed) return;
+  const int64_t K = W.ne[0], N = W.ne[1], pairs = (N + kRows8Pair - 1) / kRows8Pair;
+  const size_t bytes = rows8_bytes(W.type, K, N), alloc = (bytes + 63) / 64 * 64;
+  auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, alloc));
+  if (!p) fail(f.path(), ": cannot allocate ", alloc, " bytes to repack tensor '", W.name, "'");
+  w.packed.emplace_back(p);
+  const auto* src = static_cast<const uint8_t*>(W.data);
+  parallel_for(pairs, [&](int64_t p0, int64_t p1) { pack_rows8(W.type, src, K, N, p0, p1, p); }, 8);
+  W.packed = p;
+  w.packed_bytes += bytes;
+  if (!release || !f.mapped()) return;
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t b = (reinterpret_cast<uintptr_t>(src) + page - 1) / page * page;
+  const uintptr_t e = (reinterpret_cast<uintptr_t>(src) + W.nbytes) / page * page;
+  if (e > b && madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED) == 0) w.released_bytes += e - b;
+}
+
+void pack_for_avx2(const GgufFile& f, ModelWeights& w) {
+  if (active_isa() != Isa::Avx2) return;
+  for (LayerWeights& L : w.layers)
+    for (TensorView* W : {&L.wq, &L.wk, &L.wv, &L.wo, &L.wqkv, &L.ffn_gate, &L.ffn_up, &L.ffn_down})
+      pack_matrix(*W, true, f, w);
+  pack_matrix(w.output, w.output.data != w.token_embd.data, f, w);  // tied: lookups read the rows
+}
+
 }  // namespace
 
 ModelWeights bind_weights(const GgufFile& f, const ModelConfig& c, ComputePath path) {
@@ -98,6 +134,7 @@ ModelWeights bind_weights(const GgufFile& f, const ModelConfig& c, ComputePath p
     L.ffn_up_b = b.maybe(p + "ffn_up.bias", F);
     L.ffn_down_b = b.maybe(p + "ffn_down.bias", C);
   }
+  if (path == ComputePath::fast) pack_for_avx2(f, w);
   return w;
 }
 

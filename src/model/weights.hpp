@@ -2,6 +2,8 @@
 // In the fast path the views point into the memory-mapped file in its stored (quantized) format;
 // in the exact path every matrix is dequantized to f32 once, at load, and owned here.
 #pragma once
+#include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -23,6 +25,11 @@ struct LayerWeights {
   TensorView ffn_up_b, ffn_down_b;  // MLP biases (gpt2)
 };
 
+// Frees what std::aligned_alloc gave.
+struct FreeBytes {
+  void operator()(uint8_t* p) const { std::free(p); }
+};
+
 struct ModelWeights {
   TensorView token_embd;     // (V, C): ne = {C, V}
   TensorView position_embd;  // (n_ctx, C), learned positions only
@@ -30,6 +37,10 @@ struct ModelWeights {
   TensorView output;         // (V, C); the token embedding when tied
   std::vector<LayerWeights> layers;
   std::vector<std::unique_ptr<float[]>> owned;  // dequantized storage (exact path)
+  // The matrices' rows8 form (TensorView::packed; fast path at the AVX2 level, Q4_0/Q4_1/Q8_0).
+  std::vector<std::unique_ptr<uint8_t, FreeBytes>> packed;
+  size_t packed_bytes = 0;    // their total size
+  size_t released_bytes = 0;  // mapped bytes of the stored forms handed back to the kernel
 };
 
 enum class ComputePath {
@@ -38,7 +49,11 @@ enum class ComputePath {
 };
 
 // Binds every tensor the config's family needs; a missing or mis-shaped tensor is an Error
-// naming it and the file.
+// naming it and the file. In the fast path at the AVX2 level (active_isa()), the Q4_0, Q4_1 and
+// Q8_0 matrices are also repacked to the rows8 layout the AVX2 matmul reads
+// (kernels/packed_rows8.hpp), and the pages of their stored form in the file's mapping are
+// released (they are read again from the file if another ISA level asks for them); not the token
+// embedding's, which lookups read, when the output matrix is tied to it.
 ModelWeights bind_weights(const GgufFile& file, const ModelConfig& config, ComputePath path);
 
 }  // namespace tock

@@ -29,7 +29,7 @@ bool has_avx2() { return int(detected_isa()) >= int(Isa::Avx2); }
 
 std::vector<uint8_t> packed_of(DType t, int64_t K, int64_t N, const std::vector<uint8_t>& w) {
   std::vector<uint8_t> p(rows8_bytes(t, K, N));
-  pack_rows8(t, w.data(), K, N, 0, (N + kRows8 - 1) / kRows8, p.data());
+  pack_rows8(t, w.data(), K, N, 0, (N + kRows8Pair - 1) / kRows8Pair, p.data());
   return p;
 }
 
@@ -43,18 +43,18 @@ TEST(PackedRows8, UnpacksToTheStoredRows) {
   std::mt19937 rng(3);
   for (DType type : kTypes) {
     for (int64_t K : {32, 96, 576}) {
-      for (int64_t N : {1, 8, 13, 24}) {
+      for (int64_t N : {1, 8, 13, 16, 24, 40}) {
         SCOPED_TRACE(::testing::Message() << dtype_name(type) << " K=" << K << " N=" << N);
         const auto w = random_weights(type, K, N, rng);
         const auto p = packed_of(type, K, N, w);
-        EXPECT_EQ(p.size(), size_t((N + 7) / 8 * 8) * row_bytes(type, K));  // same bytes, pad rows aside
+        EXPECT_EQ(p.size(), size_t((N + 15) / 16 * 16) * row_bytes(type, K));  // same bytes, pad rows aside
         const size_t rb = row_bytes(type, K);
         std::vector<uint8_t> row(rb);
         for (int64_t n = 0; n < N; ++n) {
           unpack_rows8_row(type, p.data(), K, n, row.data());
           ASSERT_EQ(0, std::memcmp(row.data(), w.data() + size_t(n) * rb, rb)) << "row " << n;
         }
-        for (int64_t n = N; n % 8 != 0; ++n) {  // pad rows: zero bytes
+        for (int64_t n = N; n % 16 != 0; ++n) {  // pad rows: zero bytes
           unpack_rows8_row(type, p.data(), K, n, row.data());
           EXPECT_EQ(std::vector<uint8_t>(rb, 0), row) << "pad row " << n;
         }
