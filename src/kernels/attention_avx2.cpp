@@ -13,6 +13,7 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
 
+#include "kernels/attention_fold_avx2.hpp"
 #include "kernels/exp_avx2.hpp"
 #include "kernels/hsum_avx2.hpp"
 
@@ -55,9 +56,7 @@ inline void accumulate(float* acc, const float* p, const AttnFold& f, const floa
     const __m256 pj = _mm256_broadcast_ss(p + j);
     for (int c = 0; c < NC; ++c) a[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(V + j * vs + 8 * c), a[c]);
   }
-  const __m256 cn = _mm256_set1_ps(f.c_new), co = _mm256_set1_ps(f.c_old);
-  for (int c = 0; c < NC; ++c)
-    _mm256_storeu_ps(acc + 8 * c, _mm256_fmadd_ps(a[c], cn, _mm256_mul_ps(_mm256_loadu_ps(acc + 8 * c), co)));
+  for (int c = 0; c < NC; ++c) attn_fold_store(acc + 8 * c, a[c], f.c_old, f.c_new);
 }
 
 void block_avx2(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {

@@ -18,6 +18,7 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
 
+#include "kernels/attention_fold_avx2.hpp"
 #include "kernels/exp_avx2.hpp"
 #include "kernels/hsum_avx2.hpp"
 
@@ -94,11 +95,7 @@ inline void accumulate(float* acc, int64_t astride, const float* P, const float*
     }
   }
   for (int r = 0; r < RG; ++r)
-    for (int c = 0; c < CP; ++c) {
-      float* o = acc + r * astride + (c0 + c) * 8;
-      _mm256_storeu_ps(o, _mm256_fmadd_ps(a[r][c], _mm256_set1_ps(c_new[r]),
-                                          _mm256_mul_ps(_mm256_loadu_ps(o), _mm256_set1_ps(c_old[r]))));
-    }
+    for (int c = 0; c < CP; ++c) attn_fold_store(acc + r * astride + (c0 + c) * 8, a[r][c], c_old[r], c_new[r]);
 }
 
 // Output slices per pass: RG·CP accumulators + RG broadcasts + 1 value ≤ 16 registers.
@@ -211,21 +208,6 @@ void heads_avx2(const AttnRows* rows, int ng, const AttnKv& kv, int64_t j0, int6
   else heads_few<false>(rows, ng, kv, j0, j1, HS);
 }
 
-void merge_avx2(float* m, float* l, float* acc, int64_t n, int64_t stride, int64_t HS) {
-  if (HS % 8 != 0) return attn_merge_scalar()(m, l, acc, n, stride, HS);
-  for (int64_t k = 1; k < n; ++k) {
-    const float mk = m[k * stride];
-    if (mk == -INFINITY) continue;
-    const AttnFold f = attn_fold(*m, mk);
-    *l = attn_fold_sum(*l, l[k * stride], f);
-    *m = f.m;
-    const float* a = acc + k * stride;
-    const __m256 cn = _mm256_set1_ps(f.c_new), co = _mm256_set1_ps(f.c_old);
-    for (int64_t d = 0; d < HS; d += 8)
-      _mm256_storeu_ps(acc + d, _mm256_fmadd_ps(_mm256_loadu_ps(a + d), cn, _mm256_mul_ps(_mm256_loadu_ps(acc + d), co)));
-  }
-}
-
 }  // namespace
 }  // namespace tock
 
@@ -235,6 +217,5 @@ namespace tock {
 
 AttnBlockFn attn_block_avx2_rows() { return block_avx2_rows; }
 AttnHeadsFn attn_heads_avx2() { return heads_avx2; }
-AttnMergeFn attn_merge_avx2() { return merge_avx2; }
 
 }  // namespace tock

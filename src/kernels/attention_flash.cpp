@@ -11,6 +11,7 @@
 //   count or tile (attention_kernels.hpp), so a prompt's last token computed alone after a cached
 //   prefix gives what it gives inside the prompt's prefill.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -43,6 +44,7 @@ constexpr int64_t kMaxPassHeads = 16;  // kv heads walked together in a split (d
 // Reused between calls on the calling thread: no allocation once grown.
 thread_local std::vector<float> t_state;
 thread_local std::vector<int64_t> t_limits;
+thread_local std::vector<int> t_done;  // per tile: splits finished (atomic_ref)
 
 float kv_value(const KvRows& kv, const void* base, int64_t i) {
   if (kv.type == DType::F16) return f16_to_f32(static_cast<const uint16_t*>(base)[i]);
@@ -81,7 +83,9 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
   // Split s holds blocks [s·n_blocks/n_split, (s+1)·n_blocks/n_split): equal shares of whole
   // blocks (block boundaries are where every kernel's arithmetic restarts).
   const int64_t units = NKV * n_tiles * n_split;
-  // Softmax states per (tile, g): one, or one per block when positions are split.
+  // Softmax states per (tile, g): one, or one per block when positions are split. Split 0 folds
+  // its blocks in one running state (its first block's), as one pass does; the others leave one
+  // state per block, folded into it afterwards (attn_merge_*).
   const int64_t n_slots = n_split > 1 ? n_blocks : 1;
 
   // Per unit: q rows (R_max·HS); limits apart. Per state: acc (R_max·HS), m and l (R_max each).
@@ -96,14 +100,17 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
   // (the last tiles of a causal prefill see the most positions).
   auto tile_of = [&](int64_t u) { return n_tiles - 1 - u / (n_split * NKV); };
   auto first_block = [&](int64_t split) { return split * n_blocks / n_split; };
-  // The rows of unit u, with (when split) the state of its first block and the stride to the next.
+  // The rows of unit u, with the state of its first block and (splits after the first) the
+  // stride to the next block's.
   auto unit_rows = [&](int64_t u) {
-    float* acc = state + slots_at + ((u / n_split) * n_slots + (n_split > 1 ? first_block(u % n_split) : 0)) * per_slot;
+    const int64_t split = u % n_split;
+    float* acc = state + slots_at + ((u / n_split) * n_slots + first_block(split)) * per_slot;
     float* m = acc + R_max * HS;
-    return AttnRows{state + u * per_unit, limits + u * R_max, 0, m, m + R_max, acc, n_split > 1 ? per_slot : 0};
+    return AttnRows{state + u * per_unit, limits + u * R_max, 0, m, m + R_max, acc, split > 0 ? per_slot : 0};
   };
   // The unit's rows (its tile's tokens × the query heads of kv head g): scaled queries, empty
-  // states (every block of its split).
+  // states (the AVX2 kernels do not read an empty state's acc, the scalar one gets zeros:
+  // attn_heads_each for per-block states, here for a running one).
   auto prepare = [&](int64_t u) {
     const int64_t g = (u / n_split) % NKV, t0 = tile_of(u) * Tq, t1 = std::min(T, t0 + Tq);
     AttnRows rows = unit_rows(u);
@@ -116,9 +123,9 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
         lim[rows.R] = p0 + t + 1;
       }
     const int64_t split = u % n_split;
-    const int64_t n_own = n_split > 1 ? first_block(split + 1) - first_block(split) : 1;
+    const int64_t n_own = split > 0 ? first_block(split + 1) - first_block(split) : 1;
+    if (split == 0) std::fill_n(rows.acc, rows.R * HS, 0.0f);
     for (int64_t k = 0; k < n_own; ++k) {
-      std::fill_n(rows.acc + k * per_slot, rows.R * HS, 0.0f);
       std::fill_n(rows.m + k * per_slot, rows.R, -std::numeric_limits<float>::infinity());
       std::fill_n(rows.l + k * per_slot, rows.R, 0.0f);
     }
@@ -151,7 +158,12 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
   } else {
     // One work item = one split of one tile over every kv head, stripe by stripe: the threads
     // each stream a contiguous range of whole cache rows (all heads), which the prefetchers
-    // follow, instead of one head's strided slice of every row.
+    // follow, instead of one head's strided slice of every row. The last split of a tile to
+    // finish folds its rows' block states in order and writes them out (no second pass over
+    // the threads; the counter's acquire-release makes the other splits' states visible).
+    if (t_done.size() < size_t(n_tiles)) t_done.resize(size_t(n_tiles));
+    std::fill_n(t_done.begin(), n_tiles, 0);
+    int* done = t_done.data();
     parallel_for(n_tiles * n_split, [&](int64_t w0, int64_t w1) {
       for (int64_t w = w0; w < w1; ++w) {
         const int64_t tile_rev = w / n_split, split = w % n_split;
@@ -166,17 +178,17 @@ void attention_causal_isa(Isa isa, const float* q, int64_t T, int64_t p0, const 
           if (isa == Isa::Scalar) attn_heads_each(block, rows, ng, kv_head(g0), j0, j1, HS);
           else heads(rows, ng, kv_head(g0), j0, j1, HS);
         }
+        if (std::atomic_ref<int>(done[tile_rev]).fetch_add(1, std::memory_order_acq_rel) != n_split - 1) continue;
+        for (int64_t g = 0; g < NKV; ++g) {
+          const int64_t u = (tile_rev * NKV + g) * n_split;
+          AttnRows rows = unit_rows(u);
+          rows.R = int((t1 - tile_of(u) * Tq) * group);
+          for (int r = 0; r < rows.R; ++r)
+            merge(rows.m + r, rows.l + r, rows.acc + r * HS, first_block(1), n_blocks, per_slot, HS);
+          write_out(u, rows);
+        }
       }
     }, threads ? 1 : n_tiles * n_split);
-    // Each (tile, g): its rows' block states folded in order into the first, then out.
-    parallel_for(NKV * n_tiles, [&](int64_t v0, int64_t v1) {
-      for (int64_t v = v0; v < v1; ++v) {
-        AttnRows rows = unit_rows(v * n_split);
-        rows.R = int(std::min(T, tile_of(v * n_split) * Tq + Tq) - tile_of(v * n_split) * Tq) * int(group);
-        for (int r = 0; r < rows.R; ++r) merge(rows.m + r, rows.l + r, rows.acc + r * HS, n_blocks, per_slot, HS);
-        write_out(v * n_split, rows);
-      }
-    }, threads ? 1 : NKV * n_tiles);
   }
 
   if (!probs_last) return;

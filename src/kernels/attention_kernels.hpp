@@ -36,6 +36,7 @@ struct AttnRows {
   // Heads functions only: 0 = every block folds into the one state above; else block k of the
   // call (positions j0 + k·kAttnBlock ..) folds into its own state at m, l, acc + k·slot_stride,
   // which attn_merge_* then fold in order (the decode split's partials, same bits as one pass).
+  // Such states start empty with m = −inf and l = 0; their acc may hold anything.
   int64_t slot_stride = 0;
 };
 
@@ -67,7 +68,8 @@ inline AttnKv attn_kv_head(const AttnKv& kv, int64_t g) {
           kv.head_stride};
 }
 
-// Folds positions [j0, j1) into rows' state. HS: head size.
+// Folds positions [j0, j1) into rows' state; j0 a multiple of kAttnBlock. HS: head size. An
+// empty state's acc must be zeros for the scalar kernel (the AVX2 ones never read it).
 using AttnBlockFn = void (*)(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS);
 
 AttnBlockFn attn_block_scalar();
@@ -88,10 +90,10 @@ void attn_heads_each(AttnBlockFn block, const AttnRows* rows, int ng, const Attn
 // prefetch ahead; falls back to attn_heads_each(attn_block_avx2()) for many rows or HS % 8 != 0.
 AttnHeadsFn attn_heads_avx2();
 
-// Folds one row's block states 1 .. n−1 into its state 0, in order, with attn_fold; states a
-// row saw no position of (m = −inf) are skipped. m, l, acc: the row's entries in state 0; state
-// k's at + k·stride.
-using AttnMergeFn = void (*)(float* m, float* l, float* acc, int64_t n, int64_t stride, int64_t HS);
+// Folds one row's block states k0 .. n−1 (k0 ≥ 1) into its state 0, in order, with attn_fold;
+// states a row saw no position of (m = −inf) are skipped; state 0 is never empty. m, l, acc: the
+// row's entries in state 0; state k's at + k·stride.
+using AttnMergeFn = void (*)(float* m, float* l, float* acc, int64_t k0, int64_t n, int64_t stride, int64_t HS);
 AttnMergeFn attn_merge_scalar();
 AttnMergeFn attn_merge_avx2();  // the same bits, 8 elements at a time
 

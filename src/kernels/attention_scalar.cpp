@@ -61,6 +61,7 @@ void attn_heads_each(AttnBlockFn block, const AttnRows* rows, int ng, const Attn
     AttnRows slot = rows[g];
     slot.slot_stride = 0;
     for (int64_t b0 = j0; b0 < j1; b0 += kAttnBlock) {
+      std::memset(slot.acc, 0, size_t(slot.R * HS) * sizeof(float));  // the scalar kernel reads it
       block(slot, attn_kv_head(kv, g), b0, b0 + kAttnBlock < j1 ? b0 + kAttnBlock : j1, HS);
       slot.m += rows[g].slot_stride, slot.l += rows[g].slot_stride, slot.acc += rows[g].slot_stride;
     }
@@ -68,8 +69,8 @@ void attn_heads_each(AttnBlockFn block, const AttnRows* rows, int ng, const Attn
 }
 
 AttnMergeFn attn_merge_scalar() {
-  return [](float* m, float* l, float* acc, int64_t n, int64_t stride, int64_t HS) {
-    for (int64_t k = 1; k < n; ++k) {
+  return [](float* m, float* l, float* acc, int64_t k0, int64_t n, int64_t stride, int64_t HS) {
+    for (int64_t k = k0; k < n; ++k) {
       const float mk = m[k * stride];
       if (mk == -INFINITY) continue;
       const AttnFold f = attn_fold(*m, mk);
