@@ -157,7 +157,10 @@ void Scheduler::admit_locked() {
     for (size_t s = 0; s < slots_.size(); ++s) {
       if (slots_[s].job) continue;
       const size_t len = common_prefix(slots_[s].cached, job->request().prompt, SIZE_MAX);
-      if (best < 0 || len > best_len) best = int(s), best_len = len;
+      // Ties (no shared prefix, mostly) go to the slot freed longest ago: the one whose cached
+      // prompt is least likely to be asked for again, as an LRU cache would evict.
+      if (best < 0 || len > best_len || (len == best_len && slots_[s].released < slots_[size_t(best)].released))
+        best = int(s), best_len = len;
     }
     if (best < 0) return;
     queue_.pop_front();
@@ -170,21 +173,10 @@ void Scheduler::start_in_slot(int s, std::shared_ptr<Job> job) {
   Slot& sl = slots_[size_t(s)];
   const std::vector<int32_t>& P = job->request().prompt;
   // At least the last prompt token is processed again: its logits give the first token.
-  const size_t limit = P.size() - 1;
-  int src = s;
-  size_t reuse = common_prefix(sl.cached, P, limit);
-  for (size_t j = 0; j < slots_.size(); ++j) {
-    const size_t len = common_prefix(slots_[j].cached, P, limit);
-    if (int(j) != s && len > reuse) src = int(j), reuse = len;
-  }
-  if (src == s) {
-    if (!cache_.has_sequence(s)) cache_.add_sequence(s);
-    cache_.truncate(s, int64_t(reuse));
-    sl.cached.resize(reuse);
-  } else {
-    cache_.copy_prefix(src, s, int64_t(reuse));
-    sl.cached.assign(P.begin(), P.begin() + std::ptrdiff_t(reuse));
-  }
+  const size_t reuse = common_prefix(sl.cached, P, P.size() - 1);
+  if (!cache_.has_sequence(s)) cache_.add_sequence(s);
+  cache_.truncate(s, int64_t(reuse));
+  sl.cached.resize(reuse);
   const JobRequest& rq = job->request();
   sl.prompt_done = reuse;
   sl.next = -1;
@@ -200,6 +192,45 @@ void Scheduler::start_in_slot(int s, std::shared_ptr<Job> job) {
   sl.admitted = ++admissions_;
   metrics_.prompt_tokens(int64_t(P.size()), int64_t(reuse));
   sl.job = std::move(job);
+  adopt_prefix(s);  // a longer prefix may sit in another slot
+}
+
+// Slot s (in prefill) takes the longest prefix of its prompt that another slot's cache holds, when
+// longer than what it has: a prefix another request computed before it (a shared system prompt, a
+// conversation's earlier turns) or since (a request's other choices, prompts that arrived
+// together). At least the prompt's last token is left to compute: its logits give the first token.
+void Scheduler::adopt_prefix(int s) {
+  Slot& sl = slots_[size_t(s)];
+  const std::vector<int32_t>& P = sl.job->request().prompt;
+  int src = -1;
+  size_t best = sl.prompt_done;
+  for (size_t j = 0; j < slots_.size(); ++j) {
+    const size_t len = common_prefix(slots_[j].cached, P, P.size() - 1);
+    if (int(j) != s && len > best) src = int(j), best = len;
+  }
+  if (src < 0) return;
+  cache_.copy_prefix(src, s, int64_t(best));
+  const auto gained = int64_t(best - sl.prompt_done);
+  sl.cached.assign(P.begin(), P.begin() + std::ptrdiff_t(best));
+  sl.prompt_done = best;
+  sl.timings.cache_n += gained;
+  metrics_.prompt_tokens(0, gained);
+}
+
+// True when an older request still in prefill shares at least kMinShared more tokens of slot s's
+// prompt than s holds: s waits (a tick or a few) and then copies them (adopt_prefix) instead of
+// computing them too. The oldest prompt never waits, so every wait ends.
+bool Scheduler::waits_for_shared_prefix(int s) const {
+  constexpr size_t kMinShared = 16;  // below this, copying saves less than a tick's delay costs
+  const Slot& sl = slots_[size_t(s)];
+  const std::vector<int32_t>& P = sl.job->request().prompt;
+  for (const Slot& o : slots_) {
+    if (!o.job || o.next >= 0 || o.admitted >= sl.admitted) continue;
+    const std::vector<int32_t>& Q = o.job->request().prompt;
+    const size_t shared = common_prefix(Q, P, P.size() - 1);
+    if (shared >= sl.prompt_done + kMinShared && shared > o.prompt_done) return true;
+  }
+  return false;
 }
 
 void Scheduler::tick() {
@@ -222,7 +253,10 @@ void Scheduler::tick() {
   }
   std::vector<int> order;
   for (size_t s = 0; s < slots_.size(); ++s)
-    if (slots_[s].job && slots_[s].next < 0) order.push_back(int(s));
+    if (slots_[s].job && slots_[s].next < 0) {
+      adopt_prefix(int(s));
+      if (!waits_for_shared_prefix(int(s))) order.push_back(int(s));
+    }
   std::sort(order.begin(), order.end(), [&](int a, int b) {
     return slots_[size_t(a)].admitted < slots_[size_t(b)].admitted;
   });
@@ -329,6 +363,7 @@ void Scheduler::end(int s, Finish f, std::string error) {
   }
   sl.job->finish(f, t, std::move(error));
   sl.job.reset();
+  sl.released = ++releases_;
   sl.next = -1;
   sl.sampler.reset();
   sl.decoder.reset();

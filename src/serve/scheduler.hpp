@@ -7,15 +7,19 @@
 // Slots: sequence id s of one KVCache is slot s. A slot keeps the tokens of its last sequence in
 // its cache after the request ends, so a new prompt sharing a prefix with any slot's cached
 // tokens (the same system prompt, a chat's earlier turns) starts from that prefix: in place when
-// it is the slot's own, else copied (KVCache::copy_prefix).
+// it is the slot's own, else copied (KVCache::copy_prefix). Prompts in flight share too: a
+// prompt whose beginning an older one still in prefill will compute (a request's n choices,
+// prompts arriving together with one system prompt) waits for those tokens and copies them.
+// A free slot with no useful prefix is taken least recently used first.
 //
 // Greedy output does not depend on the batch: every op of the forward pass treats rows
 // independently (per-row activation quantization, attention over the row's own sequence), and
 // each sequence has its own sampler. Bit for bit where a row's matmuls give the same bits from
 // every kernel the batch size may pick: at AVX2 the small-T kernel (1..15 rows) and the GEMM (16
 // or more: a prefill tick with decode tokens riding along) do for Q8_0/Q4_0/Q4_1/Q5_0/Q5_1
-// (test_matmul_small), and test_serve_api checks a reply's log-probabilities alone and batched
-// for equality. Float and K-quant weights, and the AVX-512/AMX kernels, are not held to this yet:
+// (test_matmul_small), and so does attention for a query row whatever tile computes it
+// (test_attention), so a copied prefix gives the same bits as a computed one; test_serve_api and
+// test_serve_shared_prefix check replies' log-probabilities alone, batched and shared for equality. Float and K-quant weights, and the AVX-512/AMX kernels, are not held to this yet:
 // there a token may round differently alone and batched (f32 sums in another order).
 #pragma once
 #include <condition_variable>
@@ -75,12 +79,15 @@ class Scheduler {
     JobTimings timings;
     SteadyClock::time_point t_slot, t_first, t_last;
     uint64_t admitted = 0;             // admission order: older prompts prefill first
+    uint64_t released = 0;             // when its last job ended (free slots: least recent reused first)
   };
 
   void loop();
   void admit_locked();
   void drop_dead_locked();
   void start_in_slot(int s, std::shared_ptr<Job> job);
+  void adopt_prefix(int s);
+  bool waits_for_shared_prefix(int s) const;
   void tick();
   void on_logits(int s, const float* logits, int32_t token);  // token: what slot s's sampler drew
   void end(int s, Finish f, std::string error = "");
@@ -96,6 +103,7 @@ class Scheduler {
   std::vector<float> logits_;
   std::vector<int32_t> sampled_;  // this tick's drawn token per logits row
   uint64_t admissions_ = 0;
+  uint64_t releases_ = 0;
 
   mutable std::mutex m_;
   std::condition_variable cv_;
