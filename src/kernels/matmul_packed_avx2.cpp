@@ -5,7 +5,8 @@
 // GEMM's micro-kernel (gemm_avx2.cpp: 16 rows = 2 groups, up to 6 activation rows, each
 // broadcast activation pair feeding two vpmaddwd) with the panel decode folded into its loads:
 // no L1 panel, no transposes, no horizontal adds (what matmul_small_avx2.cpp spends most of its
-// time on at T = 2..8), and at T = 1 one sequential stream per group.
+// time on at T = 2..8), and one sequential stream per 16 rows (the layout interleaves a pair of
+// groups block by block), where one_row reads 8 rows in turn.
 // Bits: per block, a = fma(d·x_d, float(Σ), a), then a = fma(m, x_d·float(isum), a) (formats with
 // a min), from a = 0: the f32 operations of the small-T kernel and the GEMM in their order, and
 // the same integer Σ (Q4_0: Σq·x − 8·isum = Σ(q − 8)·x, exact in i32), so every output has the
@@ -27,7 +28,7 @@ namespace tock {
 namespace {
 
 constexpr int R = kRows8;
-constexpr int kTile = 6;  // 12 sums + 2 weight vectors + 2 scratch = 16 ymm registers (G = 2)
+constexpr int kTile = 6;  // 12 sums + 2 weight vectors + 2 scratch = 16 ymm registers
 
 // Software prefetch distance along a pair's stream: a decode reads the weights from DRAM, and the
 // hardware's streams stop at each 4 KiB page. Q4_1 576x49152, 1 thread, median ms over alternated
@@ -95,6 +96,7 @@ inline void madd2_first(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const 
       : [w0] "x"(w0), [w1] "x"(w1), [q] "m"(*reinterpret_cast<const int32_t*>(q))
       : "xmm14");
 }
+
 // Lanes [lo, hi) of the pair's 16 lanes (v[g] lane r = row 8g + r) to y (y[0] = lane 0).
 inline void store_lanes(const __m256 v[2], float* y, int lo, int hi) {
   if (lo == 0 && hi == 2 * R) {
@@ -144,14 +146,14 @@ void tile(int64_t nb, const uint8_t* w, const BlockQ16_32* const* x, float* y, i
     }
     for (int t = 0; t < NT; ++t) {
       const __m256 xd = _mm256_broadcast_ss(&xt[t][b].d);
+      const __m256i isum = _mm256_set1_epi32(xt[t][b].isum);
+      // x_d·isum made in the vector as the GEMM does (the same f32 product: |isum| < 2^24)
+      const __m256 xs = F::kMin ? _mm256_mul_ps(xd, _mm256_cvtepi32_ps(isum)) : _mm256_setzero_ps();
       for (int g = 0; g < G; ++g) {
         __m256i sg = s[t][g];
-        if constexpr (F::kOffset8) sg = _mm256_sub_epi32(sg, _mm256_set1_epi32(8 * xt[t][b].isum));
+        if constexpr (F::kOffset8) sg = _mm256_sub_epi32(sg, _mm256_slli_epi32(isum, 3));
         __m256 a = _mm256_fmadd_ps(_mm256_mul_ps(d[g], xd), _mm256_cvtepi32_ps(sg), acc[t][g]);
-        if constexpr (F::kMin) {
-          const __m256 xs = _mm256_mul_ps(xd, _mm256_cvtepi32_ps(_mm256_set1_epi32(xt[t][b].isum)));
-          a = _mm256_fmadd_ps(m[g], xs, a);
-        }
+        if constexpr (F::kMin) a = _mm256_fmadd_ps(m[g], xs, a);
         acc[t][g] = a;
       }
     }
