@@ -21,43 +21,14 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
 
+#include "kernels/pairs16_madd_avx2.hpp"
+
 namespace tock {
 namespace {
 
 constexpr int R = 16;
 constexpr int kTile = 6;  // 12 sums + 2 weight vectors + 1 broadcast = 15 of 16 ymm registers
 static_assert(kTile <= kGemmMaxTile);
-
-inline int32_t pair(const int16_t* q) {
-  int32_t v;
-  std::memcpy(&v, q, 4);
-  return v;
-}
-
-// s0 += w0·a, s1 += w1·a (vpmaddwd, i32 lanes) with a = the pair at q broadcast. In asm because
-// g++ 12 spills the 12 sums of the 6-row tile to the stack when written with intrinsics.
-inline void madd_pair(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const int16_t* q) {
-  asm("vpbroadcastd %[q], %%ymm14\n\t"
-      "vpmaddwd %%ymm14, %[w0], %%ymm15\n\t"
-      "vpaddd %%ymm15, %[s0], %[s0]\n\t"
-      "vpmaddwd %%ymm14, %[w1], %%ymm14\n\t"
-      "vpaddd %%ymm14, %[s1], %[s1]"
-      : [s0] "+x"(s0), [s1] "+x"(s1)
-      : [w0] "x"(w0), [w1] "x"(w1), [q] "m"(*reinterpret_cast<const int32_t*>(q))
-      : "xmm14", "xmm15");
-}
-
-// s0 = w0·a, s1 = w1·a: a block's first step, which starts the sums rather than adding to zeros
-// (15 vpaddd per 16 vpmaddwd: +1-2.5% measured, the kernel being bound by FP pipe operations).
-// s0 is early-clobbered: it is written while w1 is still to be read.
-inline void madd_first(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const int16_t* q) {
-  asm("vpbroadcastd %[q], %%ymm14\n\t"
-      "vpmaddwd %%ymm14, %[w0], %[s0]\n\t"
-      "vpmaddwd %%ymm14, %[w1], %[s1]"
-      : [s0] "=&x"(s0), [s1] "=x"(s1)
-      : [w0] "x"(w0), [w1] "x"(w1), [q] "m"(*reinterpret_cast<const int32_t*>(q))
-      : "xmm14");
-}
 
 template <int NT, bool kMin>
 void q_tile(int64_t nb, const int16_t* codes, const float* d, const float* m,
@@ -77,9 +48,9 @@ void q_tile(int64_t nb, const int16_t* codes, const float* d, const float* m,
       const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + j * 2 * R + 16));
       for (int t = 0; t < NT; ++t) {
         if (j == 0)
-          madd_first(s0[t], s1[t], w0, w1, xt[t][b].qs);
+          avx2::madd_first(s0[t], s1[t], w0, w1, xt[t][b].qs);
         else
-          madd_pair(s0[t], s1[t], w0, w1, xt[t][b].qs + 2 * j);
+          avx2::madd_pair(s0[t], s1[t], w0, w1, xt[t][b].qs + 2 * j);
       }
     }
     // The f32 update, the scalar kernels' operations in their order. x_d is broadcast straight

@@ -24,6 +24,8 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
 
+#include "kernels/pairs16_madd_avx2.hpp"
+
 namespace tock {
 namespace {
 
@@ -75,28 +77,6 @@ inline __m256i pair(const uint8_t* units, int j) {
   return v;
 }
 
-// s0 += w0·a, s1 += w1·a (vpmaddwd, i32 lanes), a = the activation pair at q broadcast; the
-// _first form starts the sums. In asm as in gemm_avx2.cpp: g++ 12 spills a 6-row tile's 12 sums
-// otherwise.
-inline void madd2(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const int16_t* q) {
-  asm("vpbroadcastd %[q], %%ymm14\n\t"
-      "vpmaddwd %%ymm14, %[w0], %%ymm15\n\t"
-      "vpaddd %%ymm15, %[s0], %[s0]\n\t"
-      "vpmaddwd %%ymm14, %[w1], %%ymm14\n\t"
-      "vpaddd %%ymm14, %[s1], %[s1]"
-      : [s0] "+x"(s0), [s1] "+x"(s1)
-      : [w0] "x"(w0), [w1] "x"(w1), [q] "m"(*reinterpret_cast<const int32_t*>(q))
-      : "xmm14", "xmm15");
-}
-inline void madd2_first(__m256i& s0, __m256i& s1, __m256i w0, __m256i w1, const int16_t* q) {
-  asm("vpbroadcastd %[q], %%ymm14\n\t"
-      "vpmaddwd %%ymm14, %[w0], %[s0]\n\t"
-      "vpmaddwd %%ymm14, %[w1], %[s1]"
-      : [s0] "=&x"(s0), [s1] "=x"(s1)
-      : [w0] "x"(w0), [w1] "x"(w1), [q] "m"(*reinterpret_cast<const int32_t*>(q))
-      : "xmm14");
-}
-
 // Lanes [lo, hi) of the pair's 16 lanes (v[g] lane r = row 8g + r) to y (y[0] = lane 0).
 inline void store_lanes(const __m256 v[2], float* y, int lo, int hi) {
   if (lo == 0 && hi == 2 * R) {
@@ -132,9 +112,9 @@ void tile(int64_t nb, const uint8_t* w, const BlockQ16_32* const* x, float* y, i
       for (int t = 0; t < NT; ++t) {
         const int16_t* q = xt[t][b].qs + 2 * j;
         if (j == 0)
-          madd2_first(s[t][0], s[t][1], w0, w1, q);
+          avx2::madd_first(s[t][0], s[t][1], w0, w1, q);
         else
-          madd2(s[t][0], s[t][1], w0, w1, q);
+          avx2::madd_pair(s[t][0], s[t][1], w0, w1, q);
       }
     }
     // As in gemm_avx2.cpp: keeps g++ from a second stack copy of the f32 sums.
