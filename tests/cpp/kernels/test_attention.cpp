@@ -149,8 +149,8 @@ TEST(Attention, FewTokensAfterADeepPrefixMergeEveryToken) {
 }
 
 // The cache head-major (each kv head's positions one run, KVCache's layout): decode at depths
-// around block edges (32 and the few-rows kernel's 64) and split boundaries, GQA and multi-query,
-// a prefill after a prefix.
+// around block edges (every 64 positions; 32 for the tile kernel once) and split boundaries,
+// GQA and multi-query, a prefill after a prefix.
 TEST(Attention, HeadMajorCacheMatchesReference) {
   uint32_t seed = 200;
   for (int64_t p0 : {0, 1, 31, 33, 63, 65, 130, 1025})
@@ -200,8 +200,8 @@ TEST(Attention, ThreadedMatchesSingleThreaded) {
     set_thread_count(4);
     attention_causal(d.q.data(), 1, c.p0, kv, c.NH, c.NKV, c.HS, scale, two.data());
     set_thread_count(n);
-    // Splits differ with the thread count (another summation order), not the result.
-    for (size_t i = 0; i < one.size(); ++i) EXPECT_NEAR(one[i], two[i], 2e-6f) << i << (head_major ? " head-major" : "");
+    // Splits differ with the thread count; the arithmetic does not (attention_kernels.hpp).
+    EXPECT_EQ(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)), 0) << (head_major ? "head-major" : "");
   }
 }
 
