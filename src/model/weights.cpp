@@ -75,12 +75,11 @@ void pack_matrix(TensorView& W, bool release, const GgufFile& f, ModelWeights& w
   const auto* src = static_cast<const uint8_t*>(W.data);
   parallel_for(pairs, [&](int64_t p0, int64_t p1) { pack_rows8(W.type, src, K, N, p0, p1, p); }, 8);
   W.packed = p;
-  w.packed_bytes += bytes;
   if (!release || !f.mapped()) return;
   const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
   const uintptr_t b = (reinterpret_cast<uintptr_t>(src) + page - 1) / page * page;
   const uintptr_t e = (reinterpret_cast<uintptr_t>(src) + W.nbytes) / page * page;
-  if (e > b && madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED) == 0) w.released_bytes += e - b;
+  if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);  // a refusal only costs memory
 }
 
 void pack_for_avx2(const GgufFile& f, ModelWeights& w) {

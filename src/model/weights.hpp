@@ -39,8 +39,6 @@ struct ModelWeights {
   std::vector<std::unique_ptr<float[]>> owned;  // dequantized storage (exact path)
   // The matrices' rows8 form (TensorView::packed; fast path at the AVX2 level, Q4_0/Q4_1/Q8_0).
   std::vector<std::unique_ptr<uint8_t, FreeBytes>> packed;
-  size_t packed_bytes = 0;    // their total size
-  size_t released_bytes = 0;  // mapped bytes of the stored forms handed back to the kernel
 };
 
 enum class ComputePath {
