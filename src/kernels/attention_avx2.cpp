@@ -59,11 +59,33 @@ inline void accumulate(float* acc, const float* p, const AttnFold& f, const floa
   for (int c = 0; c < NC; ++c) attn_fold_store(acc + 8 * c, a[c], f.c_old, f.c_new);
 }
 
+// Scores of the block's first n positions for one row: s[j] = q·K_j, 8 positions at a time.
+inline void row_scores(const float* q, const float* K, int64_t ks, int64_t n, int64_t HS, float* s) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256 a[8];
+    for (int i = 0; i < 8; ++i) a[i] = _mm256_setzero_ps();
+    for (int64_t d = 0; d < HS; d += 8) {
+      const __m256 qv = _mm256_loadu_ps(q + d);
+      for (int i = 0; i < 8; ++i) a[i] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(K + (j + i) * ks + d), a[i]);
+    }
+    _mm256_store_ps(s + j, hsum8x8(a));
+  }
+  for (; j < n; ++j) {
+    __m256 a = _mm256_setzero_ps();
+    for (int64_t d = 0; d < HS; d += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(K + j * ks + d), a);
+    s[j] = hsum_pairs(a);  // rounds as hsum8x8
+  }
+}
+
+// Rows scored per pass over a block's keys (their scores: kChunk × kAttnBlock floats, 16 KiB).
+constexpr int kChunk = 64;
+
 void block_avx2(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
   if (HS % 8 != 0 || HS > kMaxHead) return attn_block_scalar()(rows, kv, j0, j1, HS);
   if (rows.R <= kAttnFewRows) return attn_block_avx2_rows()(rows, kv, j0, j1, HS);
   alignas(32) float kbuf[kAttnBlock * kMaxHead], vbuf[kAttnBlock * kMaxHead];
-  alignas(32) float s[kAttnBlock];
+  alignas(32) float S[kChunk * kAttnBlock];
   for (int64_t b0 = j0; b0 < j1; b0 += kAttnBlock) {
     const int64_t b1 = b0 + kAttnBlock < j1 ? b0 + kAttnBlock : j1;
     // The widest row window in this block decides how many positions to convert.
@@ -73,50 +95,41 @@ void block_avx2(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, 
     if (e_max <= b0) continue;
     int64_t ks = 0, vs = 0;
     const float* K = as_f32(kv, kv.k, b0, e_max - b0, HS, kbuf, &ks);
-    const float* V = as_f32(kv, kv.v, b0, e_max - b0, HS, vbuf, &vs);
-
-    for (int r = 0; r < rows.R; ++r) {
-      const int64_t e = b1 < rows.limit[r] ? b1 : rows.limit[r];
-      if (e <= b0) continue;
-      const int64_t n = e - b0;
-      const float* q = rows.q + r * HS;
-      // Scores, 8 positions at a time.
-      int64_t j = 0;
-      for (; j + 8 <= n; j += 8) {
-        __m256 a[8];
-        for (int i = 0; i < 8; ++i) a[i] = _mm256_setzero_ps();
-        for (int64_t d = 0; d < HS; d += 8) {
-          const __m256 qv = _mm256_loadu_ps(q + d);
-          for (int i = 0; i < 8; ++i) a[i] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(K + (j + i) * ks + d), a[i]);
+    const float* V = nullptr;
+    // Keys for every row, then values for every row: one block's keys or values (16 KiB at
+    // HS 64) in L1 at a time, not both.
+    for (int r0 = 0; r0 < rows.R; r0 += kChunk) {
+      const int r1 = rows.R < r0 + kChunk ? rows.R : r0 + kChunk;
+      auto seen = [&](int r) { return (b1 < rows.limit[r] ? b1 : rows.limit[r]) - b0; };  // positions row r sees
+      for (int r = r0; r < r1; ++r)
+        if (seen(r) > 0) row_scores(rows.q + r * HS, K, ks, seen(r), HS, S + (r - r0) * kAttnBlock);
+      if (!V) V = as_f32(kv, kv.v, b0, e_max - b0, HS, vbuf, &vs);
+      for (int r = r0; r < r1; ++r) {
+        const int64_t n = seen(r);
+        if (n <= 0) continue;
+        float* s = S + (r - r0) * kAttnBlock;
+        float mb = -INFINITY;  // the block's own max
+        for (int64_t j = 0; j < n; ++j) mb = s[j] > mb ? s[j] : mb;
+        // p_j = e^(s_j − m_b); the padding lanes of the last 8 are 0 (they add nothing to l_b).
+        const __m256 mbv = _mm256_set1_ps(mb);
+        __m256 lsum = _mm256_setzero_ps();
+        for (int64_t j = 0; j < n; j += 8) {
+          __m256 p = exp_nonpositive(_mm256_sub_ps(_mm256_load_ps(s + j), mbv));  // s_j ≤ m_b
+          if (j + 8 > n) p = _mm256_and_ps(p, _mm256_cmp_ps(_mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7),
+                                                            _mm256_set1_ps(float(n - j)), _CMP_LT_OQ));
+          _mm256_store_ps(s + j, p);
+          lsum = _mm256_add_ps(lsum, p);
         }
-        _mm256_store_ps(s + j, hsum8x8(a));
+        const AttnFold f = attn_fold(rows.m[r], mb);
+        rows.l[r] = attn_fold_sum(rows.l[r], hsum(lsum), f);
+        rows.m[r] = f.m;
+        // acc = fma(Σ_j p_j V_j, c_new, acc·c_old), 8 output slices at a time in registers: 8
+        // independent FMA chains (one chain per slice would wait on the FMA latency).
+        float* acc = rows.acc + r * HS;
+        int64_t c0 = 0;
+        for (; c0 + 64 <= HS; c0 += 64) accumulate<8>(acc + c0, s, f, V + c0, vs, n);
+        for (; c0 < HS; c0 += 8) accumulate<1>(acc + c0, s, f, V + c0, vs, n);
       }
-      for (; j < n; ++j) {
-        __m256 a = _mm256_setzero_ps();
-        for (int64_t d = 0; d < HS; d += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(K + j * ks + d), a);
-        s[j] = hsum_pairs(a);  // rounds as hsum8x8
-      }
-      float mb = -INFINITY;  // the block's own max
-      for (j = 0; j < n; ++j) mb = s[j] > mb ? s[j] : mb;
-      // p_j = e^(s_j − m_b); the padding lanes of the last 8 are 0 (they add nothing to l_b).
-      const __m256 mbv = _mm256_set1_ps(mb);
-      __m256 lsum = _mm256_setzero_ps();
-      for (j = 0; j < n; j += 8) {
-        __m256 p = exp_nonpositive(_mm256_sub_ps(_mm256_load_ps(s + j), mbv));  // s_j ≤ m_b
-        if (j + 8 > n) p = _mm256_and_ps(p, _mm256_cmp_ps(_mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7),
-                                                          _mm256_set1_ps(float(n - j)), _CMP_LT_OQ));
-        _mm256_store_ps(s + j, p);
-        lsum = _mm256_add_ps(lsum, p);
-      }
-      const AttnFold f = attn_fold(rows.m[r], mb);
-      rows.l[r] = attn_fold_sum(rows.l[r], hsum(lsum), f);
-      rows.m[r] = f.m;
-      // acc = fma(Σ_j p_j V_j, c_new, acc·c_old), 8 output slices at a time in registers: 8
-      // independent FMA chains (one chain per slice would wait on the FMA latency).
-      float* acc = rows.acc + r * HS;
-      int64_t c0 = 0;
-      for (; c0 + 64 <= HS; c0 += 64) accumulate<8>(acc + c0, s, f, V + c0, vs, n);
-      for (; c0 < HS; c0 += 8) accumulate<1>(acc + c0, s, f, V + c0, vs, n);
     }
   }
 }
