@@ -3,8 +3,9 @@
 // micro-kernels, AMX int8 tiles where the CPU and kernel allow) takes the quantized types it
 // knows. Otherwise (decode, float weights, Q6_K): quantize the activation rows once (if the
 // kernel asks for it), then split the N weight rows over the thread pool. A thread's range goes
-// to the small-T kernel where the ISA level has one for the
-// type (AVX2: the 32-block formats; matmul_small_avx2.cpp). Otherwise, inside a thread's
+// to the packed kernel where W has its rows8 form (TensorView::packed, bound by the model at the
+// AVX2 level: matmul_packed_avx2.cpp), else to the small-T kernel where the ISA level has one for
+// the type (AVX2: the 32-block formats; matmul_small_avx2.cpp). Otherwise, inside a thread's
 // range, weight rows go in chunks of kRowChunk; each chunk meets every tile of kMaxRows
 // activation rows of a block of kRowBlock rows while both are in L1.
 // matmul_many / matmul_pair do the same for several matrices over one x in one parallel_for:
