@@ -110,6 +110,31 @@ TEST(MatmulPackedAvx2, BitIdenticalToSmallTAndGemmAndNearReference) {
   }
 }
 
+// The largest codes (every code byte 0x00, 0xFF, 0x80 or 0x7F) against |q_x| = 32767 of one sign
+// per activation row: the i32 sums at their largest (Q4_0's Σq·x − 8·isum too) give the bits of
+// the small-T kernel, whose sums the scalar row kernels bound.
+TEST(MatmulPackedAvx2, ExtremeCodesGiveTheSmallTBits) {
+  if (!has_avx2()) GTEST_SKIP() << "no AVX2 here";
+  std::mt19937 rng(61);
+  const int64_t K = 1536, N = 24, T = 5;
+  std::vector<float> x(size_t(T * K));
+  for (int64_t i = 0; i < T * K; ++i) x[size_t(i)] = (i / K) % 2 ? -1.0f : 1.0f;
+  const auto xq = quantized(x, T, K);
+  for (DType type : kTypes) {
+    for (int fill : {0x00, 0xFF, 0x80, 0x7F}) {
+      SCOPED_TRACE(::testing::Message() << dtype_name(type) << " fill=" << fill);
+      auto w = random_weights(type, K, N, rng);
+      const size_t bb = dtype_info(type).block_bytes, scales = type == DType::Q4_1 ? 4 : 2;
+      for (size_t off = 0; off < w.size(); off += bb) std::memset(&w[off + scales], fill, bb - scales);
+      const auto p = packed_of(type, K, N, w);
+      const auto fast = packed_y(type, K, N, p, xq, T, 0, N);
+      std::vector<float> want(size_t(T * N), NAN);
+      small_t_kernel_avx2(type)(K, w.data(), row_bytes(type, K), 0, N, xq.data(), T, want.data(), N);
+      ASSERT_EQ(0, std::memcmp(fast.data(), want.data(), fast.size() * sizeof(float)));
+    }
+  }
+}
+
 // A row range that starts or ends inside a group (matmul_many splits the concatenation of its
 // matrices, not each matrix): the rows in range as over the whole matrix, the others untouched.
 TEST(MatmulPackedAvx2, RowRangesInsideGroupsWriteOnlyTheirRows) {
