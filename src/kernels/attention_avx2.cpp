@@ -84,7 +84,7 @@ constexpr int kChunk = 64;
 void block_avx2(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, int64_t HS) {
   if (HS % 8 != 0 || HS > kMaxHead) return attn_block_scalar()(rows, kv, j0, j1, HS);
   if (rows.R <= kAttnFewRows) return attn_block_avx2_rows()(rows, kv, j0, j1, HS);
-  alignas(32) float kbuf[kAttnBlock * kMaxHead], vbuf[kAttnBlock * kMaxHead];
+  alignas(32) float buf[kAttnBlock * kMaxHead];  // the block's keys, then its values (f16 cache)
   alignas(32) float S[kChunk * kAttnBlock];
   for (int64_t b0 = j0; b0 < j1; b0 += kAttnBlock) {
     const int64_t b1 = b0 + kAttnBlock < j1 ? b0 + kAttnBlock : j1;
@@ -93,17 +93,16 @@ void block_avx2(const AttnRows& rows, const AttnKv& kv, int64_t j0, int64_t j1, 
     for (int r = 0; r < rows.R; ++r) e_max = rows.limit[r] > e_max ? rows.limit[r] : e_max;
     e_max = e_max < b1 ? e_max : b1;
     if (e_max <= b0) continue;
-    int64_t ks = 0, vs = 0;
-    const float* K = as_f32(kv, kv.k, b0, e_max - b0, HS, kbuf, &ks);
-    const float* V = nullptr;
     // Keys for every row, then values for every row: one block's keys or values (16 KiB at
-    // HS 64) in L1 at a time, not both.
+    // HS 64) in L1 at a time, not both, converted into one buffer.
     for (int r0 = 0; r0 < rows.R; r0 += kChunk) {
+      int64_t ks = 0, vs = 0;
+      const float* K = as_f32(kv, kv.k, b0, e_max - b0, HS, buf, &ks);
       const int r1 = rows.R < r0 + kChunk ? rows.R : r0 + kChunk;
       auto seen = [&](int r) { return (b1 < rows.limit[r] ? b1 : rows.limit[r]) - b0; };  // positions row r sees
       for (int r = r0; r < r1; ++r)
         if (seen(r) > 0) row_scores(rows.q + r * HS, K, ks, seen(r), HS, S + (r - r0) * kAttnBlock);
-      if (!V) V = as_f32(kv, kv.v, b0, e_max - b0, HS, vbuf, &vs);
+      const float* V = as_f32(kv, kv.v, b0, e_max - b0, HS, buf, &vs);
       for (int r = r0; r < r1; ++r) {
         const int64_t n = seen(r);
         if (n <= 0) continue;
