@@ -58,8 +58,7 @@ std::span<const TokenProb> Sampler::distribution(std::span<const float> logits) 
     candidates_.assign(1, TokenProb{best, logits_[static_cast<size_t>(best)], 1.0f});
     return candidates_;
   }
-  make_candidates(logits_, candidates_);
-  keep_top_k(candidates_, params_.top_k);
+  top_k_candidates(logits_, params_.top_k, candidates_);
   keep_top_p(candidates_, params_.top_p);
   keep_min_p(candidates_, params_.min_p);
   apply_temperature(candidates_, params_.temperature);

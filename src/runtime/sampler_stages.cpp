@@ -14,6 +14,28 @@ void make_candidates(std::span<const float> logits, Candidates& out) {
   for (size_t i = 0; i < logits.size(); ++i) out[i] = {static_cast<int32_t>(i), logits[i], 0.0f};
 }
 
+void top_k_candidates(std::span<const float> logits, int k, Candidates& out) {
+  if (k <= 0 || static_cast<size_t>(k) >= logits.size()) return make_candidates(logits, out);
+  out.clear();
+  out.reserve(static_cast<size_t>(k));
+  // A heap ordered by ranks_before keeps the worst-ranked kept token at its front. Ids come in
+  // ascending order, so a later token with the front's logit ranks after it: only a strictly
+  // higher logit displaces it (the same set as the full ranking).
+  for (size_t i = 0; i < logits.size(); ++i) {
+    const float v = logits[i];
+    if (std::isnan(v)) fail("sampler: logits contain NaN (token ", i, ")");
+    if (out.size() < static_cast<size_t>(k)) {
+      out.push_back({static_cast<int32_t>(i), v, 0.0f});
+      std::push_heap(out.begin(), out.end(), ranks_before);
+    } else if (v > out.front().logit) {
+      std::pop_heap(out.begin(), out.end(), ranks_before);
+      out.back() = {static_cast<int32_t>(i), v, 0.0f};
+      std::push_heap(out.begin(), out.end(), ranks_before);
+    }
+  }
+  std::sort_heap(out.begin(), out.end(), ranks_before);  // best first
+}
+
 void apply_penalties(std::span<float> logits, std::span<const int32_t> recent, float repeat,
                      float frequency, float presence) {
   if (repeat == 1.0f && frequency == 0.0f && presence == 0.0f) return;

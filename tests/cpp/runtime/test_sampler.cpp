@@ -192,6 +192,28 @@ TEST(Sampler, TopKOnLargeVocabularyMatchesFullSort) {
   for (size_t i = 0; i < 40; ++i) EXPECT_EQ(c[i].id, full[i].id) << i;
 }
 
+// The one-pass heap gives make_candidates + keep_top_k's list exactly (ids, logits, order), ties
+// at the cut included: logits on a coarse grid (many equal values), k from 1 to past the size.
+TEST(Sampler, TopKCandidatesEqualsMakeCandidatesThenKeepTopK) {
+  for (uint32_t salt = 0; salt < 4; ++salt) {
+    auto l = pseudo_logits(5000, salt);
+    for (auto& v : l) v = std::round(v * 2.0f) / 2.0f;  // 41 distinct values: ties everywhere
+    for (int k : {1, 2, 7, 40, 41, 100, 4999, 5000, 6000, 0, -1}) {
+      Candidates want, got;
+      make_candidates(l, want);
+      keep_top_k(want, k);
+      top_k_candidates(l, k, got);
+      ASSERT_EQ(got.size(), want.size()) << "k " << k;
+      for (size_t i = 0; i < want.size(); ++i) {
+        ASSERT_EQ(got[i].id, want[i].id) << "k " << k << " at " << i;
+        ASSERT_EQ(got[i].logit, want[i].logit);
+      }
+    }
+  }
+  Candidates c;
+  EXPECT_THROW(top_k_candidates(std::vector<float>{1.0f, std::nanf(""), 2.0f}, 2, c), Error);
+}
+
 TEST(Sampler, TopPOnLargeVocabularyMatchesFullSort) {
   auto l = pseudo_logits(150000, 2);
   for (float top_p : {0.01f, 0.5f, 0.9f, 0.999f}) {
