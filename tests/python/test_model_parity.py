@@ -7,7 +7,9 @@
 - incremental decoding (token by token, odd chunks) gives the same logits as one batch;
 - fast path: a prompt's last token after its prefix (as with a cached prefix) gives the same bits
   as inside the prompt's prefill;
-- random-weight GPT-2, Llama and Qwen2 models written by Tock's GGUF writer: logits within 1e-4.
+- random-weight GPT-2, Llama and Qwen2 models written by Tock's GGUF writer: logits within 1e-4;
+  quantized to Q8_0/Q4_1/Q4_0 (repacked at load on AVX2): chunked == one pass bit for bit, and
+  within 1e-3 of the reference on gguf-py's dequantized weights.
 """
 import os
 import subprocess
@@ -149,3 +151,22 @@ def test_random_model_matches_reference(arch, tmp_path):
         # The fast path quantizes activations to 8 bits for quantized weights only; these are
         # F32/F16, so both paths are float arithmetic.
         assert err < 1e-4, (arch, compute, err)
+
+
+@pytest.mark.parametrize("wtype", ["Q8_0", "Q4_1", "Q4_0"])
+@pytest.mark.parametrize("arch", ["gpt2", "llama", "qwen2"])
+def test_quantized_random_model_fast_path(arch, wtype, tmp_path):
+    """Each family with quantized matrices (on AVX2 repacked at load: packed_rows8.hpp, GPT-2's
+    fused qkv included): the prompt in chunks of 7 tokens (the decode-size kernel) gives the
+    one-pass prefill's logits (the GEMM) bit for bit, and both stay near gguf-py's dequantized
+    weights run by the numpy reference (the fast path's activations are 16-bit)."""
+    f32 = str(tmp_path / f"{arch}.gguf")
+    path = str(tmp_path / f"{arch}.{wtype}.gguf")
+    subprocess.run([tool("make_random_model"), arch, f32, "7"], check=True)
+    tock("quantize", f32, path, wtype)
+    ids = list(np.random.default_rng(3).integers(0, 300, size=40))
+    whole = tock_logits(path, ids, "fast")
+    np.testing.assert_array_equal(tock_logits(path, ids, "fast", chunk=7), whole)
+    err = rel_err(whole, rf.Model(path).logits(ids))
+    print(f"{arch} {wtype} fast: relative error {err:.2e}")
+    assert err < 1e-3, (arch, wtype, err)
