@@ -4,6 +4,9 @@
 // machine shared with compilers the fairer figure, with --threads 1 the work itself), and where a tick's time goes: the
 // forward's ops summed over the layers (from the clock's spans, median per tick) and sampling.
 //   bench_batch_decode [-m MODEL] [--n 1,2,4,8] [--ticks 24] [--threads 2] [--depth 64] [--rounds 3]
+//                      [--sampling cli|openai|greedy]
+// --sampling: `tock run`'s defaults (top-k 40, top-p 0.95, min-p 0.05, T 0.8; the default), an
+// OpenAI client's (T 1, no filters: a softmax over the whole vocabulary) or greedy.
 // The sequences are prefilled to `depth` positions (one prompt each), then `ticks` decode ticks
 // are timed; rounds repeat that (fresh caches) and alternate the N values, so that a noisy
 // neighbour hits them alike. Default model: SmolLM2-135M-Instruct Q4_1 in the tock cache.
@@ -57,7 +60,8 @@ struct Result {
 };
 
 // N sequences prefilled to `depth`, then `ticks` timed decode ticks, each traced by the clock.
-void run(tock::Model& model, int64_t N, int64_t depth, int64_t ticks, Result& r) {
+void run(tock::Model& model, int64_t N, int64_t depth, int64_t ticks, const tock::SamplerParams& sampling,
+         Result& r) {
   const int64_t V = model.config().n_vocab;
   tock::KVCache cache = model.make_cache(depth + ticks + 8);
   std::vector<float> logits;
@@ -67,7 +71,7 @@ void run(tock::Model& model, int64_t N, int64_t depth, int64_t ticks, Result& r)
     batch.clear();
     for (int64_t p = 0; p < depth; ++p) batch.add(int32_t((s * 977 + p * 131) % V), int32_t(p), int32_t(s), p == depth - 1);
     model.forward(batch, cache, logits);
-    samplers.emplace_back(tock::SamplerParams{});
+    samplers.emplace_back(sampling);
   }
   std::vector<int32_t> next(static_cast<size_t>(N));
   for (int64_t s = 0; s < N; ++s) next[size_t(s)] = int32_t((s * 31 + 7) % V);
@@ -102,6 +106,7 @@ int main(int argc, char** argv) try {
   std::string path = default_model();
   std::vector<int64_t> Ns{1, 2, 4, 8};
   int64_t ticks = 24, depth = 64, rounds = 3, threads = 2;
+  tock::SamplerParams sampling;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) tock::fail("bench_batch_decode: ", a, " needs a value");
@@ -112,6 +117,10 @@ int main(int argc, char** argv) try {
     else if (a == "--depth") depth = std::stoll(v);
     else if (a == "--rounds") rounds = std::stoll(v);
     else if (a == "--threads") threads = std::stoll(v);
+    else if (a == "--sampling" && v == "openai") sampling.top_k = 0, sampling.top_p = 1, sampling.min_p = 0, sampling.temperature = 1;
+    else if (a == "--sampling" && v == "greedy") sampling.temperature = 0;
+    else if (a == "--sampling" && v != "cli") tock::fail("bench_batch_decode: --sampling is cli, openai or greedy, not ", v);
+    else if (a == "--sampling") continue;
     else tock::fail("bench_batch_decode: unknown flag ", a);
   }
   tock::set_thread_count(int(threads));
@@ -120,7 +129,7 @@ int main(int argc, char** argv) try {
               (long long)threads, (long long)depth, (long long)ticks, (long long)rounds);
   std::map<int64_t, Result> results;
   for (int64_t round = 0; round < rounds; ++round)
-    for (int64_t N : Ns) run(*model, N, depth, ticks, results[N]);
+    for (int64_t N : Ns) run(*model, N, depth, ticks, sampling, results[N]);
 
   const double base = median(results[Ns.front()].tick_ms);
   const double base_cpu = median(results[Ns.front()].cpu_ms);
