@@ -85,13 +85,6 @@ void Scheduler::start() {
   });
 }
 
-std::shared_ptr<Job> Scheduler::submit(JobRequest request, int client_fd) {
-  auto job = std::make_shared<Job>(std::move(request));
-  job->set_client_socket(client_fd);
-  submit_many({job});
-  return job;
-}
-
 void Scheduler::submit_many(const std::vector<std::shared_ptr<Job>>& jobs) {
   {
     std::lock_guard lock(m_);
@@ -191,8 +184,7 @@ void Scheduler::start_in_slot(int s, std::shared_ptr<Job> job) {
   sl.timings.queue_ms = ms_between(job->submitted(), sl.t_slot);
   sl.admitted = ++admissions_;
   metrics_.prompt_tokens(int64_t(P.size()), int64_t(reuse));
-  sl.job = std::move(job);
-  adopt_prefix(s);  // a longer prefix may sit in another slot
+  sl.job = std::move(job);  // a longer prefix in another slot is taken at the next tick (adopt_prefix)
 }
 
 // Slot s (in prefill) takes the longest prefix of its prompt that another slot's cache holds, when
@@ -302,9 +294,10 @@ void Scheduler::tick() {
   }
   const size_t V = size_t(model_.config().n_vocab);
   // Each slot samples with its own sampler (its own generator and buffers), so the rows are drawn
-  // in parallel: at temperature > 0 a draw over the whole vocabulary took 0.37 ms (OpenAI's
-  // defaults) to 0.54 ms (top-k/top-p/min-p on), 49152 logits, here. Only among the tokenizer's
-  // ids (a model's output may be padded past them).
+  // in parallel: at temperature > 0 a draw over 49152 logits takes ~0.6 ms at OpenAI's defaults
+  // (a softmax over the whole vocabulary) and ~0.16 ms with top-k on (bench_batch_decode
+  // --sampling openai|cli, N=1). Only among the tokenizer's ids (a model's output may be padded
+  // past them).
   sampled_.resize(rows.size());
   const auto n_tok = size_t(tok_.vocab_size());
   thread_pool().parallel_for(int64_t(rows.size()), [&](int64_t r0, int64_t r1) {

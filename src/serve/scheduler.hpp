@@ -19,7 +19,8 @@
 // or more: a prefill tick with decode tokens riding along) do for Q8_0/Q4_0/Q4_1/Q5_0/Q5_1
 // (test_matmul_small), and so does attention for a query row whatever tile computes it
 // (test_attention), so a copied prefix gives the same bits as a computed one; test_serve_api and
-// test_serve_shared_prefix check replies' log-probabilities alone, batched and shared for equality. Float and K-quant weights, and the AVX-512/AMX kernels, are not held to this yet:
+// test_serve_shared_prefix check replies' log-probabilities alone, batched and shared for
+// equality. Float and K-quant weights, and the AVX-512/AMX kernels, are not held to this yet:
 // there a token may round differently alone and batched (f32 sums in another order).
 #pragma once
 #include <condition_variable>
@@ -56,11 +57,9 @@ class Scheduler {
   void start();
   bool ready() const { return ready_.load(); }
 
-  // Queues a request; throws ApiError 503 when the queue is full. client_fd: the client's socket
-  // (Job::set_client_socket), -1 if unknown.
-  std::shared_ptr<Job> submit(JobRequest request, int client_fd = -1);
-  // Queues one request's jobs (its choices, made and set up by the caller) together, adjacent in
-  // the queue: all of them, or none with ApiError 503 when the free slots and queue lack room.
+  // Queues one request's jobs (its choices, made and set up by the caller: Job::set_client_socket,
+  // Job::set_signal) together, adjacent in the queue: all of them, or none with ApiError 503 when
+  // the free slots and queue lack room.
   void submit_many(const std::vector<std::shared_ptr<Job>>& jobs);
 
   int64_t queued() const;
