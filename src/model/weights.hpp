@@ -50,8 +50,8 @@ enum class ComputePath {
 // naming it and the file. In the fast path at the AVX2 level (active_isa()), the Q4_0, Q4_1 and
 // Q8_0 matrices are also repacked to the rows8 layout the AVX2 matmul reads
 // (kernels/packed_rows8.hpp), and the pages of their stored form in the file's mapping are
-// released (they are read again from the file if another ISA level asks for them); not the token
-// embedding's, which lookups read, when the output matrix is tied to it.
+// released (read again from the file if anything asks for them: another ISA level, or the
+// embedding lookups of a token_embd the output is tied to, a few pages a token).
 ModelWeights bind_weights(const GgufFile& file, const ModelConfig& config, ComputePath path);
 
 }  // namespace tock

@@ -43,6 +43,7 @@ void apply_penalties(std::span<float> logits, std::span<const int32_t> recent, f
 void top_k_candidates(std::span<const float> logits, int k, Candidates& out);
 
 // Keeps the k highest-ranked candidates, sorted by ranks_before. k <= 0 or k >= size: no-op.
+// The plain form top_k_candidates is tested against.
 // Costs O(n + k log k): the 150k-entry vocabulary is never fully sorted.
 void keep_top_k(Candidates& c, int k);
 
