@@ -41,19 +41,16 @@ constexpr int kPrefetchBytes = 2048;
 alignas(32) constexpr uint16_t kLowNibble[16] = {0xF, 0xF, 0xF, 0xF, 0xF, 0xF, 0xF, 0xF,
                                                  0xF, 0xF, 0xF, 0xF, 0xF, 0xF, 0xF, 0xF};
 
-// Group-block layouts (packed_rows8.hpp): bytes, where the code units start, the fields.
-struct Q4_1P {
-  static constexpr size_t kBlock = 160, kUnits = 32;
-  static constexpr bool kMin = true, kQ8 = false, kOffset8 = false;
+// Group-block layouts (packed_rows8.hpp): 8 stored blocks' bytes; the code units after the 8 f16
+// scales (and the 8 f16 mins).
+template <typename Block, bool Min, bool Q8, bool Offset8>
+struct Rows8Format {
+  static constexpr size_t kBlock = R * sizeof(Block), kUnits = (Min ? 2 : 1) * R * sizeof(uint16_t);
+  static constexpr bool kMin = Min, kQ8 = Q8, kOffset8 = Offset8;
 };
-struct Q4_0P {
-  static constexpr size_t kBlock = 144, kUnits = 16;
-  static constexpr bool kMin = false, kQ8 = false, kOffset8 = true;  // codes q, the sum takes 8·isum off
-};
-struct Q8_0P {
-  static constexpr size_t kBlock = 272, kUnits = 16;
-  static constexpr bool kMin = false, kQ8 = true, kOffset8 = false;
-};
+using Q4_1P = Rows8Format<BlockQ4_1, true, false, false>;
+using Q4_0P = Rows8Format<BlockQ4_0, false, false, true>;  // codes q, the sum takes 8·isum off
+using Q8_0P = Rows8Format<BlockQ8_0, false, true, false>;
 
 // Code pair j (0..15) of a group-block's 8 rows, lane r = row r. In asm so that the nibble mask
 // stays a memory operand: as an intrinsic g++ keeps it in a register the 6-row tile lacks.
