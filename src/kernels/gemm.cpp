@@ -77,15 +77,6 @@ QCall q_call(const GemmKernel& k, Isa isa, const float* x, int64_t T, int64_t K)
 
 int64_t panels(const QCall& c, int64_t N) { return (N + c.k.R - 1) / c.k.R; }
 
-// Activation rows for the next micro-kernel call, `left` to go: whole tiles, except that a last
-// call of 1 or 2 rows shares out with the one before it (at the AVX2 level 4-6 rows run at one
-// speed, 2 rows at ~80% of it, 1 at ~55%: too few sums per weight vector loaded). Which rows share
-// a call changes nothing in what each row computes.
-int64_t tile_rows(int tile, int64_t left) {
-  if (left <= tile || left >= 2 * tile || left - tile >= tile / 2) return std::min<int64_t>(tile, left);
-  return (left + 1) / 2;
-}
-
 // Panels go in chunks of about kChunkBytes of codes (kept in L2): each chunk is decoded once,
 // then every tile of activation rows (kept in L1) passes over all of its panels, so the
 // activations are read from L3 once per chunk rather than once per panel. The order of the

@@ -14,6 +14,15 @@ namespace tock {
 
 constexpr int kGemmMaxTile = 8;  // the most activation rows any micro-kernel takes per call
 
+// Activation rows for the next micro-kernel call, `left` to go: whole tiles, except that a last
+// call of 1 or 2 rows shares out with the one before it (at the AVX2 level 4-6 rows run at one
+// speed, 2 rows at ~80% of it, 1 at ~55%: too few sums per weight vector loaded). Which rows share
+// a call changes nothing in what each row computes.
+inline int64_t tile_rows(int tile, int64_t left) {
+  if (left <= tile || left >= 2 * tile || left - tile >= tile / 2) return left < tile ? left : tile;
+  return (left + 1) / 2;
+}
+
 // Quantized weights: y[t·ldy + r] = Σ_b d[b][r]·xd_tb·Σ_i code·q_x + m[b][r]·xd_tb·isum_tb,
 // for t < nt, r < rows; x[t] is row t's K/32 activation blocks.
 using GemmQFn = void (*)(int64_t nb, const int16_t* codes, const float* d, const float* m,

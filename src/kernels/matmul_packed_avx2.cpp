@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "core/block_formats.hpp"
+#include "kernels/gemm_kernels.hpp"
 #include "kernels/matmul_kernels.hpp"
 #include "kernels/packed_rows8.hpp"
 #include "kernels/quantize_activations.hpp"
@@ -150,13 +151,6 @@ void tile_nt(int nt, int64_t nb, const uint8_t* w, const BlockQ16_32* const* x, 
   }
 }
 
-// Activation rows for the next tile, `left` to go: whole tiles, except that a last tile of 1 or
-// 2 rows shares out with the one before it (fewer sums per weight vector run slower per row).
-int tile_rows(int64_t left) {
-  if (left <= kTile || left >= 2 * kTile || left - kTile >= kTile / 2) return int(left < kTile ? left : kTile);
-  return int((left + 1) / 2);
-}
-
 template <typename F>
 void packed_rows(int64_t K, const uint8_t* packed, int64_t n0, int64_t n1, const void* xv, int64_t T, float* y,
                  int64_t N) {
@@ -170,7 +164,7 @@ void packed_rows(int64_t K, const uint8_t* packed, int64_t n0, int64_t n1, const
     const uint8_t* w = packed + size_t(p) * pair_bytes;
     const BlockQ16_32* xt[kTile];
     for (int64_t t0 = 0, nt = 0; t0 < T; t0 += nt) {
-      nt = tile_rows(T - t0);
+      nt = tile_rows(kTile, T - t0);  // as the GEMM splits its rows (gemm_kernels.hpp)
       for (int64_t i = 0; i < nt; ++i) xt[i] = x + (t0 + i) * nb;
       tile_nt<F>(int(nt), nb, w, xt, y + t0 * N + base, N, lo, hi);
     }
